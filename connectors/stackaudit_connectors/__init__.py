@@ -1,0 +1,1 @@
+"""stackaudit connectors."""

@@ -1,0 +1,185 @@
+"""The audit result artifact: findings (the versioned JSON contract), inconclusive checks, and a plain graph export.
+
+``audit`` writes an :class:`AuditResult`; ``report`` renders from it and the snapshot alone, so reports never
+need networkx or a connector. ``findings.json`` is ``AuditResult`` serialised; its JSON Schema is exported by
+``stackaudit schema --artifact findings``.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+FINDINGS_SCHEMA_VERSION = 1
+
+__all__ = [
+    "FINDINGS_SCHEMA_VERSION",
+    "CATEGORIES",
+    "AuditResult",
+    "Category",
+    "Finding",
+    "FindingStatus",
+    "GraphEdge",
+    "GraphExport",
+    "GraphNode",
+    "Inconclusive",
+    "RuleInfo",
+    "Severity",
+    "WaiverRef",
+    "fingerprint",
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Severity(str, enum.Enum):
+    info = "info"
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+    def __ge__(self, other: object) -> bool:
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank >= other.rank
+
+    def __gt__(self, other: object) -> bool:
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank > other.rank
+
+    def __le__(self, other: object) -> bool:
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank <= other.rank
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank < other.rank
+
+
+_SEVERITY_RANK = {s: i for i, s in enumerate(Severity)}
+
+
+class Category(str, enum.Enum):
+    orphaned_field = "orphaned-field"
+    duplicate_field = "duplicate-field"
+    redundant_tool = "redundant-tool"
+    unused_tool = "unused-tool"
+    broken_sync = "broken-sync"
+    lifecycle_drift = "lifecycle-drift"
+    hygiene = "hygiene"
+
+
+CATEGORIES = [c.value for c in Category]
+
+
+class FindingStatus(str, enum.Enum):
+    open = "open"
+    waived = "waived"
+    baselined = "baselined"
+
+
+def fingerprint(rule: str, subjects: list[str]) -> str:
+    """Stable across runs: depends on the rule and the subjects' ids only, never on titles or figures."""
+    key = rule + "\x1f" + "\x1f".join(sorted(subjects))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+class WaiverRef(_Model):
+    rule: str
+    subject: str = Field(description="The subject pattern the waiver matched (fnmatch glob).")
+    reason: str
+    owner: str
+    expires: date
+
+
+class Finding(_Model):
+    fingerprint: str
+    rule: str = Field(description="Rule id, e.g. `OF001`.")
+    category: Category
+    severity: Severity
+    subjects: list[str] = Field(description="Ids of the tools, fields, integrations... the finding is about.")
+    title: str
+    evidence: list[str] = Field(default_factory=list, description="The facts that made the verdict, as sentences.")
+    facts: dict[str, str | int | float | bool | None | list[str]] = Field(
+        default_factory=dict, description="The same facts, machine-readable."
+    )
+    not_checked: list[str] = Field(default_factory=list, description="What could not be checked, and why.")
+    remediation: str
+    status: FindingStatus = FindingStatus.open
+    waiver: WaiverRef | None = None
+    tools: list[str] = Field(default_factory=list, description="Tools the subjects belong to (for filtering).")
+    cost_at_stake: float | None = Field(default=None, description="Annual money involved, where the rule knows it.")
+
+
+class Inconclusive(_Model):
+    """A rule that could not evaluate a subject because a source did not supply what it needs."""
+
+    rule: str
+    subject: str
+    reason: str
+
+
+class RuleInfo(_Model):
+    id: str
+    name: str
+    title: str
+    category: Category
+    severity: Severity
+    enabled: bool = True
+
+
+class GraphNode(_Model):
+    id: str
+    kind: Literal["tool", "field", "asset"]
+    label: str
+    group: str | None = Field(default=None, description="Capability for tools; tool for fields and assets.")
+    status: str | None = None
+
+
+class GraphEdge(_Model):
+    source: str
+    target: str
+    kind: Literal["flow", "mapping", "reference", "owns"]
+    label: str | None = None
+    status: str | None = Field(default=None, description="Health for flows: ok, stale, broken, disabled, unknown.")
+    id: str | None = Field(default=None, description="Integration id for flows.")
+
+
+class GraphExport(_Model):
+    """A plain, deterministic export of the stack graph (tool level by default) for renderers."""
+
+    nodes: list[GraphNode] = Field(default_factory=list)
+    edges: list[GraphEdge] = Field(default_factory=list)
+
+
+class AuditResult(_Model):
+    schema_version: int = FINDINGS_SCHEMA_VERSION
+    generated_at: datetime
+    generator: str = "stackaudit"
+    snapshot_id: str
+    stack: str
+    findings: list[Finding] = Field(default_factory=list)
+    inconclusive: list[Inconclusive] = Field(default_factory=list)
+    rules: list[RuleInfo] = Field(default_factory=list, description="The rules that ran, with their settings.")
+    graph: GraphExport = Field(default_factory=GraphExport)
+
+    def counts_by_severity(self) -> dict[str, int]:
+        out = {s.value: 0 for s in Severity}
+        for f in self.findings:
+            if f.status is FindingStatus.open:
+                out[f.severity.value] += 1
+        return out
