@@ -15,7 +15,7 @@ from datetime import date, datetime
 from functools import cached_property
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from . import ids
 
@@ -85,7 +85,6 @@ class Cost(_Model):
     currency: str = Field(default="USD", min_length=3, max_length=3, description="ISO 4217 code.")
     period: Literal["annual", "monthly"] = Field(default="annual")
 
-    @computed_field  # type: ignore[prop-decorator]
     @property
     def annual(self) -> float:
         """The cost over a year, whatever the billing period."""
@@ -179,7 +178,6 @@ class FillRate(_Model):
     measured_at: datetime | None = None
     note: str | None = Field(default=None, description="How it was measured (window, sample, query).")
 
-    @computed_field  # type: ignore[prop-decorator]
     @property
     def rate(self) -> float | None:
         if self.method is FillMethod.unknown or self.filled is None or not self.total:
@@ -286,7 +284,6 @@ class Integration(_Model):
     mappings: list[FieldMapping] = Field(default_factory=list)
     evidence_sources: list[str] = Field(default_factory=list, description="Source run ids that saw the flow.")
 
-    @computed_field  # type: ignore[prop-decorator]
     @property
     def error_rate(self) -> float | None:
         if self.error_count is None or self.success_count is None:
