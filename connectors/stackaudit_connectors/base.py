@@ -17,6 +17,7 @@ Error tree::
 from __future__ import annotations
 
 import abc
+import builtins
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -106,7 +107,7 @@ class Connector(abc.ABC):
     """Base class of connector types. Subclasses set ``type``, ``config_model`` and ``capabilities``."""
 
     type: ClassVar[str]
-    config_model: ClassVar[type[ConnectorConfig]]
+    config_model: ClassVar[builtins.type[ConnectorConfig]]
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     # Read-only scopes the connector needs (documented in the README; nothing more is ever requested).
     scopes: ClassVar[tuple[str, ...]] = ()

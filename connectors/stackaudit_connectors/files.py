@@ -70,7 +70,7 @@ def _walk(node: yaml.Node, path: PathKey, lines: LineMap, loader: _Loader) -> An
         loader.flatten_mapping(node)
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            key = loader.construct_object(key_node, deep=True)
             if not isinstance(key, str | int | float | bool) or key is None:
                 raise FileError(
                     loader.name, f"unsupported key {key!r}", key_node.start_mark.line + 1, format_path(path)
@@ -85,7 +85,7 @@ def _walk(node: yaml.Node, path: PathKey, lines: LineMap, loader: _Loader) -> An
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_walk(item, (*path, i), lines, loader) for i, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)  # type: ignore[no-untyped-call]
+    return loader.construct_object(node, deep=True)
 
 
 def load_yaml(path: str | Path, text: str | None = None) -> tuple[Any, LineMap]:

@@ -60,7 +60,7 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=False, populate_by_name=True)
 
 
-class Origin(str, enum.Enum):
+class Origin(enum.StrEnum):
     """Where a fact came from: the team's manifest, a vendor API, or both (declared and confirmed)."""
 
     declared = "declared"
@@ -71,7 +71,7 @@ class Origin(str, enum.Enum):
 # --------------------------------------------------------------------------------------------------- tools
 
 
-class ToolStatus(str, enum.Enum):
+class ToolStatus(enum.StrEnum):
     active = "active"
     trial = "trial"
     # Still in the stack but being phased out (contract running down).
@@ -160,7 +160,7 @@ class PickOption(_Model):
     hidden: bool = False
 
 
-class FillMethod(str, enum.Enum):
+class FillMethod(enum.StrEnum):
     exact = "exact"  # counted over every record
     sampled = "sampled"  # estimated from a sample of records
     unknown = "unknown"  # the source cannot tell; never guessed
@@ -246,7 +246,7 @@ class Reference(_Model):
 # ------------------------------------------------------------------------------------------- integrations
 
 
-class IntegrationStatus(str, enum.Enum):
+class IntegrationStatus(enum.StrEnum):
     active = "active"
     disabled = "disabled"
     error = "error"
@@ -325,20 +325,20 @@ class LifecycleDefinition(_Model):
 # ------------------------------------------------------------------------------------------ source runs
 
 
-class RunStatus(str, enum.Enum):
+class RunStatus(enum.StrEnum):
     complete = "complete"
     partial = "partial"
     failed = "failed"
 
 
-class CoverageStatus(str, enum.Enum):
+class CoverageStatus(enum.StrEnum):
     complete = "complete"
     partial = "partial"
     missing = "missing"  # the connector tried and could not see it (error, scope, quota)
     not_supported = "not_supported"  # this source can never see it
 
 
-class Capability(str, enum.Enum):
+class Capability(enum.StrEnum):
     """What a source can see; rules declare which they need."""
 
     tools = "tools"

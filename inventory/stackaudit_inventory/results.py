@@ -17,8 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field
 FINDINGS_SCHEMA_VERSION = 1
 
 __all__ = [
-    "FINDINGS_SCHEMA_VERSION",
     "CATEGORIES",
+    "FINDINGS_SCHEMA_VERSION",
     "AuditResult",
     "Category",
     "Finding",
@@ -38,7 +38,7 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class Severity(str, enum.Enum):
+class Severity(enum.StrEnum):
     info = "info"
     low = "low"
     medium = "medium"
@@ -73,7 +73,7 @@ class Severity(str, enum.Enum):
 _SEVERITY_RANK = {s: i for i, s in enumerate(Severity)}
 
 
-class Category(str, enum.Enum):
+class Category(enum.StrEnum):
     orphaned_field = "orphaned-field"
     duplicate_field = "duplicate-field"
     redundant_tool = "redundant-tool"
@@ -86,7 +86,7 @@ class Category(str, enum.Enum):
 CATEGORIES = [c.value for c in Category]
 
 
-class FindingStatus(str, enum.Enum):
+class FindingStatus(enum.StrEnum):
     open = "open"
     waived = "waived"
     baselined = "baselined"
@@ -114,7 +114,7 @@ class Finding(_Model):
     subjects: list[str] = Field(description="Ids of the tools, fields, integrations... the finding is about.")
     title: str
     evidence: list[str] = Field(default_factory=list, description="The facts that made the verdict, as sentences.")
-    facts: dict[str, str | int | float | bool | None | list[str]] = Field(
+    facts: dict[str, str | int | float | bool | list[str] | None] = Field(
         default_factory=dict, description="The same facts, machine-readable."
     )
     not_checked: list[str] = Field(default_factory=list, description="What could not be checked, and why.")
