@@ -157,6 +157,10 @@ class GraphEdge(_Model):
     label: str | None = None
     status: str | None = Field(default=None, description="Health for flows: ok, stale, broken, disabled, unknown.")
     id: str | None = Field(default=None, description="Integration id for flows.")
+    via: str | None = Field(default=None, description="Middleware tool id a flow runs through (Zapier, Segment...).")
+    direction: Literal["one-way", "two-way"] | None = Field(
+        default=None, description="For flows: `two-way` when data also runs target -> source."
+    )
 
 
 class GraphExport(_Model):
