@@ -35,6 +35,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import networkx as nx
+
 from stackaudit_inventory.models import Integration, IntegrationStatus, Snapshot
 from stackaudit_inventory.results import GraphEdge, GraphExport, GraphNode
 

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from stackaudit_inventory import Asset, FieldDef, FieldMapping, Integration, Reference, Snapshot, Tool
-from stackaudit_inventory.ids import parse_field_id
 
 from stackaudit.graph import FlowHealth, Link, assess_flow, build_graph, elapsed, export_graph, flow_health
+from stackaudit_inventory import Asset, FieldDef, FieldMapping, Integration, Reference, Snapshot, Tool
+from stackaudit_inventory.ids import parse_field_id
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 

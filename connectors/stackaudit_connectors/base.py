@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
 from stackaudit_inventory import Capability, InventoryPart, SourceRun
 from stackaudit_inventory.errors import StackauditError
 

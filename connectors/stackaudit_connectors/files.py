@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
+
 from stackaudit_inventory.errors import InputError
 
 __all__ = ["FileError", "LineMap", "format_path", "load_yaml", "load_yaml_model", "validate_data"]

@@ -21,6 +21,7 @@ import unicodedata
 from typing import Literal
 
 import graphviz
+
 from stackaudit_inventory import GraphEdge, GraphExport, GraphNode, StackauditError
 
 __all__ = ["EDGE_STYLES", "DiagramError", "Format", "build_dot", "render", "svg_size_to_px"]

@@ -22,6 +22,7 @@ from importlib import resources
 from typing import Any
 
 import jinja2
+
 from stackaudit_inventory import AuditResult, Snapshot
 
 from .diagram import DiagramError

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
+
 from stackaudit_inventory.models import Snapshot
 from stackaudit_inventory.results import (
     CATEGORIES,

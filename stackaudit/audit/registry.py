@@ -26,6 +26,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 from rapidfuzz import fuzz, process
+
 from stackaudit_inventory.errors import InputError
 
 from .rule import Rule, RuleDefinitionError, validate_rule_class

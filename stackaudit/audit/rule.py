@@ -33,6 +33,7 @@ from datetime import datetime
 from typing import ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
+
 from stackaudit_inventory.models import Capability, Snapshot
 from stackaudit_inventory.results import Category, Finding, Inconclusive, Severity, fingerprint
 

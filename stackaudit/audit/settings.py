@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
+
 from stackaudit_inventory.errors import InputError
 from stackaudit_inventory.results import Severity
 

@@ -24,6 +24,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
 from stackaudit_connectors.files import load_yaml_model
 from stackaudit_inventory.results import Category, Finding, FindingStatus, Inconclusive, Severity, WaiverRef
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+
 from stackaudit_inventory import Snapshot
 from stackaudit_inventory.ids import parse_field_id
 

@@ -13,17 +13,6 @@ from typing import Any
 
 import pytest
 from pydantic import Field
-from stackaudit_connectors.files import FileError
-from stackaudit_inventory import (
-    AuditResult,
-    Category,
-    Finding,
-    FindingStatus,
-    Inconclusive,
-    Severity,
-    Snapshot,
-    fingerprint,
-)
 
 from stackaudit.audit.engine import CRASH_PREFIX, fail_exit_code, run_audit, sort_findings
 from stackaudit.audit.registry import (
@@ -37,6 +26,17 @@ from stackaudit.audit.registry import (
 from stackaudit.audit.rule import NoParams, Rule, RuleContext, RuleDefinitionError, RuleParams, validate_rule_class
 from stackaudit.audit.settings import AuditSettings, RuleSettingsError, build_settings, validate_rule_settings
 from stackaudit.audit.waivers import ExpiredWaiverRule, UnusedWaiverRule, Waiver, load_waivers
+from stackaudit_connectors.files import FileError
+from stackaudit_inventory import (
+    AuditResult,
+    Category,
+    Finding,
+    FindingStatus,
+    Inconclusive,
+    Severity,
+    Snapshot,
+    fingerprint,
+)
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
 MakeSnapshot = Callable[..., Snapshot]

@@ -33,12 +33,12 @@ from typing import Any
 
 import pytest
 import yaml
-from stackaudit_inventory import Snapshot
 
 from stackaudit.audit.engine import CRASH_PREFIX, run_audit
 from stackaudit.audit.registry import default_registry
 from stackaudit.audit.settings import build_settings
 from stackaudit.audit.waivers import Waiver
+from stackaudit_inventory import Snapshot
 
 CASES_DIR = Path(__file__).parent / "cases"
 DEFAULT_NOW = datetime(2025, 6, 1, tzinfo=UTC)

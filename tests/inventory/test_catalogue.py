@@ -7,6 +7,7 @@ from importlib import resources
 
 import pytest
 from pydantic import ValidationError
+
 from stackaudit_inventory import ids
 from stackaudit_inventory.catalogue import (
     CatalogueError,

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+
 from stackaudit_inventory import (
     AuditResult,
     Capability,

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from stackaudit_inventory import AuditResult, GraphEdge, GraphExport, GraphNode
 from stackaudit_reports.diagram import DiagramError, build_dot, render, svg_size_to_px
 

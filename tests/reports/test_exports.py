@@ -9,6 +9,7 @@ import re
 
 import jsonschema
 import pytest
+
 from stackaudit_inventory import FINDINGS_SCHEMA_VERSION, AuditResult, Finding, fingerprint
 from stackaudit_reports.exports import (
     CSV_COLUMNS,

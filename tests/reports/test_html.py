@@ -11,6 +11,7 @@ from datetime import datetime
 from html.parser import HTMLParser
 
 import pytest
+
 from stackaudit_inventory import AuditResult, Finding, Snapshot, fingerprint
 from stackaudit_reports.diagram import DiagramError, build_dot, render
 from stackaudit_reports.html import inline_svg, json_for_script, render_html

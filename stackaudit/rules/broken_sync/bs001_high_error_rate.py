@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pydantic import Field
+
 from stackaudit_inventory.models import Capability, IntegrationStatus
 from stackaudit_inventory.results import Category, Finding, Inconclusive, Severity
 

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from pydantic import Field
+
 from stackaudit_inventory.models import Capability, IntegrationStatus
 from stackaudit_inventory.results import Category, Finding, Inconclusive, Severity
 

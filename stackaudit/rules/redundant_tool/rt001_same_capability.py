@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import date
 
 from pydantic import Field
+
 from stackaudit_inventory.models import Snapshot, Tool
 from stackaudit_inventory.results import Category, Finding, Inconclusive, Severity
 

@@ -1,0 +1,336 @@
+"""Command bodies behind the CLI: each stage re-runs from the artifact before it.
+
+``pull`` writes a snapshot; ``audit`` reads one and writes an audit result beside it; ``report`` and ``diagram``
+render from those two artifacts without calling a vendor.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from stackaudit_inventory import AuditResult, FindingStatus, InputError, RunStatus, Severity, Snapshot
+from stackaudit_inventory.store import SnapshotStore
+
+from .config import LoadedConfig, load_config, render_init_templates
+from .outputs import write_atomic
+
+__all__ = [
+    "audit_snapshot",
+    "diagram_svg",
+    "do_audit",
+    "do_diagram",
+    "do_pull",
+    "do_report",
+    "do_rules",
+    "do_snapshots",
+    "init_project",
+    "json_schema",
+    "render_findings",
+]
+
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INCOMPLETE = 0, 1, 2, 3
+
+SEVERITY_STYLE = {
+    Severity.critical: "bold white on red",
+    Severity.high: "bold red",
+    Severity.medium: "yellow",
+    Severity.low: "cyan",
+    Severity.info: "dim",
+}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def init_project(directory: Path, *, force: bool = False) -> list[Path]:
+    """Write the commented templates; refuse to overwrite unless ``force``."""
+    templates = render_init_templates()
+    targets = {directory / name: text for name, text in templates.items()}
+    existing = [p for p in targets if p.exists()]
+    if existing and not force:
+        raise InputError(f"{existing[0]}: already exists (use --force to overwrite)")
+    return [write_atomic(path, text) for path, text in targets.items()]
+
+
+# -------------------------------------------------------------------------------------------------- pull
+
+
+class _RichProgress:
+    """One progress bar per connector, on stderr."""
+
+    def __init__(self, console: Console) -> None:
+        self.progress = Progress(
+            TextColumn("{task.fields[connector]:<12}"),
+            BarColumn(),
+            TextColumn("{task.completed:>6.0f}/{task.total}" if False else "{task.description}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        )
+        self.tasks: dict[str, TaskID] = {}
+
+    def __call__(self, connector: str, done: int | None, total: int | None, message: str) -> None:
+        if connector not in self.tasks:
+            self.tasks[connector] = self.progress.add_task(message, connector=connector, total=total)
+        self.progress.update(self.tasks[connector], completed=done or 0, total=total, description=message)
+
+
+def do_pull(
+    config_path: Path,
+    *,
+    only: list[str] | None,
+    options: dict[str, Any],
+    console: Console | None,
+    now: Callable[[], datetime] = _now,
+    env: dict[str, str] | None = None,
+) -> int:
+    from .pipeline import run_pull
+
+    config = load_config(config_path)
+    store = SnapshotStore(config.store_path)
+    progress = _RichProgress(console) if console is not None else None
+    if progress is not None:
+        with progress.progress:
+            outcome = run_pull(
+                config, env=env or dict(os.environ), now=now, progress=progress, options=options, only=only
+            )
+    else:
+        outcome = run_pull(config, env=env or dict(os.environ), now=now, options=options, only=only)
+    path = store.save(outcome.snapshot)
+    snap = outcome.snapshot
+    if console is not None:
+        console.print(
+            f"snapshot {snap.id}: {len(snap.tools)} tools, {len(snap.fields)} fields, "
+            f"{len(snap.integrations)} integrations, {sum(r.api_calls for r in snap.source_runs)} API calls -> {path}",
+            markup=False,
+        )
+    for run in outcome.failed + outcome.partial:
+        first = run.errors[0].message if run.errors else "no detail"
+        msg = f"{run.status.value}: {first}"
+        if console is not None:
+            console.print(f"error: {msg}" if run.status is RunStatus.failed else f"warning: {msg}", markup=False)
+    return EXIT_OK if outcome.complete else EXIT_INCOMPLETE
+
+
+# ------------------------------------------------------------------------------------------------- audit
+
+
+def _load_snapshot(config: LoadedConfig, ref: str) -> tuple[SnapshotStore, Snapshot]:
+    store = SnapshotStore(config.store_path)
+    return store, store.load(ref)
+
+
+def audit_snapshot(
+    config: LoadedConfig,
+    snapshot: Snapshot,
+    *,
+    now: datetime | None = None,
+    baseline: Path | None = None,
+) -> AuditResult:
+    """Run the configured rules with the configured waivers and baseline.
+
+    ``now`` defaults to the snapshot's ``taken_at``: a snapshot is judged as of the moment its evidence was
+    read, so re-auditing an old snapshot gives the same verdicts it gave then.
+    """
+    from .audit.engine import run_audit
+    from .audit.settings import build_settings
+    from .audit.waivers import load_waivers
+    from .baseline import load_baseline
+
+    audit_cfg = config.model.audit
+    waivers = load_waivers(config.waivers_path) if config.waivers_path else []
+    baseline_path = baseline or config.baseline_path
+    fingerprints = load_baseline(baseline_path) if baseline_path else None
+    settings = build_settings(
+        select=audit_cfg.select, ignore=audit_cfg.ignore, severity=audit_cfg.severity, rules=audit_cfg.rules
+    )
+    return run_audit(
+        snapshot, settings=settings, waivers=waivers, now=now or snapshot.taken_at, baseline=fingerprints
+    )
+
+
+def render_findings(result: AuditResult, fmt: str) -> str:
+    from stackaudit_reports import exports
+
+    if fmt == "json":
+        return exports.findings_json(result)
+    if fmt == "csv":
+        return exports.findings_csv(result)
+    return exports.findings_markdown(result)
+
+
+def _findings_table(result: AuditResult, console: Console) -> None:
+    table = Table(title=f"{result.stack}: findings for snapshot {result.snapshot_id}", title_justify="left")
+    for col in ("severity", "rule", "category", "subjects", "title", "status"):
+        table.add_column(col, overflow="fold")
+    for f in result.findings:
+        subjects = ", ".join(f.subjects[:3]) + (f" (+{len(f.subjects) - 3})" if len(f.subjects) > 3 else "")
+        style = SEVERITY_STYLE[f.severity] if f.status is FindingStatus.open else "dim"
+        table.add_row(f.severity.value, f.rule, f.category.value, subjects, f.title, f.status.value, style=style)
+    console.print(table)
+    counts = result.counts_by_severity()
+    summary = ", ".join(f"{n} {s}" for s, n in reversed(list(counts.items())) if n)
+    console.print(f"{sum(counts.values())} open findings ({summary or 'none'})", markup=False)
+    if result.inconclusive:
+        console.print(f"{len(result.inconclusive)} checks inconclusive (missing data):", markup=False)
+        for inc in result.inconclusive[:10]:
+            console.print(f"  {inc.rule} {inc.subject}: {inc.reason}", markup=False)
+
+
+def do_audit(
+    config_path: Path,
+    snapshot_ref: str,
+    *,
+    fmt: str,
+    fail_on: Severity | None,
+    baseline: Path | None,
+    output: Path | None,
+    console: Console,
+    now: datetime | None = None,
+) -> int:
+    from .audit.engine import fail_exit_code
+
+    config = load_config(config_path)
+    store, snapshot = _load_snapshot(config, snapshot_ref)
+    result = audit_snapshot(config, snapshot, now=now, baseline=baseline)
+    store.save_result(result)
+    if fmt == "table" and output is None:
+        _findings_table(result, console)
+    else:
+        text = render_findings(result, "md" if fmt == "table" else fmt)
+        if output is not None:
+            write_atomic(output, text)
+        else:
+            console.file.write(text if text.endswith("\n") else text + "\n")
+    return fail_exit_code(result, fail_on)
+
+
+def _result_for(
+    config: LoadedConfig, store: SnapshotStore, snapshot: Snapshot, now: datetime, result_path: Path | None = None
+) -> AuditResult:
+    """The audit result to render: a saved findings file when given, else a fresh audit of the snapshot.
+
+    Auditing is offline and cheap, so rendering re-audits by default: the report then always reflects the
+    current rules, thresholds and waivers rather than whatever the last ``audit`` run happened to save.
+    """
+    if result_path is not None:
+        return load_result_file(result_path)
+    result = audit_snapshot(config, snapshot, now=now)
+    store.save_result(result)
+    return result
+
+
+def load_result_file(path: Path) -> AuditResult:
+    from pydantic import ValidationError
+
+    try:
+        return AuditResult.model_validate_json(Path(path).read_bytes())
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        key = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise InputError(f"{path}: not a findings file: {key}: {first['msg']}") from None
+
+
+def diagram_svg(result: AuditResult, title: str) -> str:
+    from stackaudit_reports.diagram import build_dot, render
+
+    return render(build_dot(result.graph, title), "svg").decode("utf-8")
+
+
+def do_report(
+    config_path: Path, snapshot_ref: str, *, output: Path, now: datetime | None = None, result_path: Path | None = None
+) -> Path:
+    from stackaudit_reports.html import render_html
+
+    config = load_config(config_path)
+    store, snapshot = _load_snapshot(config, snapshot_ref)
+    # The report describes the stack as of its snapshot, like the audit does.
+    now = now or snapshot.taken_at
+    result = _result_for(config, store, snapshot, now, result_path)
+    html = render_html(snapshot, result, now=now, diagram_svg=diagram_svg(result, snapshot.stack))
+    return write_atomic(output, html)
+
+
+def do_diagram(config_path: Path, snapshot_ref: str, *, fmt: str, now: datetime | None = None) -> bytes:
+    from stackaudit_reports.diagram import build_dot, render
+
+    config = load_config(config_path)
+    store, snapshot = _load_snapshot(config, snapshot_ref)
+    result = _result_for(config, store, snapshot, now or snapshot.taken_at)
+    dot = build_dot(result.graph, snapshot.stack)
+    return dot.encode("utf-8") if fmt == "dot" else render(dot, fmt)
+
+
+# ----------------------------------------------------------------------------------------- snapshots, rules
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return f"{n} B"
+
+
+def do_snapshots(config_path: Path, *, console: Console) -> None:
+    config = load_config(config_path)
+    entries = SnapshotStore(config.store_path).list()
+    if not entries:
+        console.print(f"no snapshots in {config.store_path} (run `stackaudit pull`)", markup=False)
+        return
+    table = Table(title=f"snapshots in {config.store_path}", title_justify="left")
+    for col in ("id", "taken at", "sources", "size", "completeness"):
+        table.add_column(col)
+    for e in entries:
+        table.add_row(
+            e.id, e.taken_at.strftime("%Y-%m-%d %H:%M UTC"), ", ".join(e.sources), _size(e.size_bytes), e.completeness
+        )
+    console.print(table)
+
+
+def do_rules(rule_id: str | None, *, fmt: str, console: Console) -> None:
+    from .audit.registry import explain_rule, rule_catalogue
+
+    if rule_id:
+        console.print(explain_rule(rule_id), markup=False)
+        return
+    rows = rule_catalogue()
+    if fmt == "json":
+        console.file.write(json.dumps(rows, indent=2) + "\n")
+        return
+    if fmt == "md":
+        lines = ["| id | name | category | severity | title |", "|---|---|---|---|---|"]
+        lines += [f"| {r['id']} | {r['name']} | {r['category']} | {r['severity']} | {r['title']} |" for r in rows]
+        console.file.write("\n".join(lines) + "\n")
+        return
+    table = Table(title="stackaudit rules", title_justify="left")
+    for col in ("id", "name", "category", "severity", "title"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["id"], r["name"], r["category"], r["severity"], r["title"])
+    console.print(table)
+
+
+def json_schema(artifact: str) -> str:
+    if artifact == "snapshot":
+        schema = Snapshot.model_json_schema()
+    elif artifact == "findings":
+        schema = AuditResult.model_json_schema()
+    else:
+        raise InputError(f"--artifact: unknown artifact {artifact!r} (snapshot or findings)")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"

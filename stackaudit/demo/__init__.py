@@ -1,0 +1,1 @@
+"""The bundled demo company, Northwind Analytics: its config, manifest, waivers and mappings live in ``data/``."""
