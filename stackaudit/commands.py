@@ -154,9 +154,7 @@ def audit_snapshot(
     settings = build_settings(
         select=audit_cfg.select, ignore=audit_cfg.ignore, severity=audit_cfg.severity, rules=audit_cfg.rules
     )
-    return run_audit(
-        snapshot, settings=settings, waivers=waivers, now=now or snapshot.taken_at, baseline=fingerprints
-    )
+    return run_audit(snapshot, settings=settings, waivers=waivers, now=now or snapshot.taken_at, baseline=fingerprints)
 
 
 def render_findings(result: AuditResult, fmt: str) -> str:
@@ -182,9 +180,18 @@ def _findings_table(result: AuditResult, console: Console) -> None:
     summary = ", ".join(f"{n} {s}" for s, n in reversed(list(counts.items())) if n)
     console.print(f"{sum(counts.values())} open findings ({summary or 'none'})", markup=False)
     if result.inconclusive:
-        console.print(f"{len(result.inconclusive)} checks inconclusive (missing data):", markup=False)
-        for inc in result.inconclusive[:10]:
-            console.print(f"  {inc.rule} {inc.subject}: {inc.reason}", markup=False)
+        # Grouped by rule and reason: "could not check" must be visible, but not drown the findings.
+        groups: dict[tuple[str, str], list[str]] = {}
+        for inc in result.inconclusive:
+            groups.setdefault((inc.rule, inc.reason), []).append(inc.subject)
+        console.print(
+            f"{len(result.inconclusive)} checks inconclusive "
+            "(a source did not supply the data; --format json lists all):",
+            markup=False,
+        )
+        for (rule, reason), subjects in sorted(groups.items()):
+            more = f" and {len(subjects) - 3} more" if len(subjects) > 3 else ""
+            console.print(f"  {rule}: {reason}: {', '.join(subjects[:3])}{more}", markup=False)
 
 
 def do_audit(
@@ -296,9 +303,8 @@ def do_snapshots(config_path: Path, *, console: Console) -> None:
     for col in ("id", "taken at", "sources", "size", "completeness"):
         table.add_column(col)
     for e in entries:
-        table.add_row(
-            e.id, e.taken_at.strftime("%Y-%m-%d %H:%M UTC"), ", ".join(e.sources), _size(e.size_bytes), e.completeness
-        )
+        taken = e.taken_at.strftime("%Y-%m-%d %H:%M UTC")
+        table.add_row(e.id, taken, ", ".join(e.sources), _size(e.size_bytes), e.summary)
     console.print(table)
 
 
