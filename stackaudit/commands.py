@@ -189,9 +189,9 @@ def _findings_table(result: AuditResult, console: Console) -> None:
             "(a source did not supply the data; --format json lists all):",
             markup=False,
         )
-        for (rule, reason), subjects in sorted(groups.items()):
-            more = f" and {len(subjects) - 3} more" if len(subjects) > 3 else ""
-            console.print(f"  {rule}: {reason}: {', '.join(subjects[:3])}{more}", markup=False)
+        for (rule, reason), names in sorted(groups.items()):
+            more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+            console.print(f"  {rule}: {reason}: {', '.join(names[:3])}{more}", markup=False)
 
 
 def do_audit(
