@@ -11,6 +11,13 @@ from stackaudit_inventory import InputError
 __all__ = ["write_atomic"]
 
 
+def _default_mode() -> int:
+    # mkstemp creates 0600 files; a report is meant to be shared, so honour the umask like open() would.
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def write_atomic(path: Path, data: str | bytes) -> Path:
     """Write ``data`` to ``path`` via a temp file in the same folder and ``os.replace``."""
     path = Path(path)
@@ -24,6 +31,7 @@ def write_atomic(path: Path, data: str | bytes) -> Path:
             fh.write(data.encode("utf-8") if isinstance(data, str) else data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, _default_mode())
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
