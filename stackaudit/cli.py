@@ -289,6 +289,16 @@ def demo(
     _run(body, debug)
 
 
+def _register_extensions() -> None:
+    from . import cli_explore, cli_rules
+
+    cli_rules.register(app)
+    cli_explore.register(app)
+
+
+_register_extensions()
+
+
 def main() -> None:
     """Entry point of the ``stackaudit`` script."""
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
