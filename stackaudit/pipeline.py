@@ -42,12 +42,13 @@ from stackaudit_inventory import (
     SourceRun,
     Tool,
 )
+from stackaudit_inventory.catalogue import VendorCatalogue, load_catalogue
 from stackaudit_inventory.store import new_snapshot_id
 
 from . import __version__
 from .config import LoadedConfig
 
-__all__ = ["PullOutcome", "merge_parts", "run_pull"]
+__all__ = ["PullOutcome", "enrich_from_catalogue", "merge_parts", "run_pull"]
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +159,7 @@ def run_pull(
     for cfg, _conn, early in connectors:
         results.append(early if early is not None else done[cfg.connector_id])
 
-    merged = merge_parts([r.part for r in results])
+    merged = enrich_from_catalogue(merge_parts([r.part for r in results]))
     runs = [r.run for r in results]
     snapshot = Snapshot(
         id=new_snapshot_id(taken_at),
@@ -259,3 +260,23 @@ def merge_parts(parts: list[InventoryPart]) -> InventoryPart:
         integrations=_merge_integrations([i for p in parts for i in p.integrations]),
         lifecycle=_merge_lifecycle([p.lifecycle for p in parts if p.lifecycle is not None]),
     )
+
+
+def enrich_from_catalogue(part: InventoryPart, catalogue: VendorCatalogue | None = None) -> InventoryPart:
+    """Fill what nobody declared from the vendor catalogue: capabilities and vendor of known products.
+
+    A tool is matched by id, then by name or alias (never fuzzily). Only empty facts are filled, so what the
+    manifest declares, or a connector read, always wins over the catalogue.
+    """
+    catalogue = catalogue or load_catalogue()
+    tools: list[Tool] = []
+    for tool in part.tools:
+        entry = catalogue.by_id(tool.id) or catalogue.match_name(tool.name)
+        update: dict[str, Any] = {}
+        if entry is not None:
+            if not tool.capabilities and entry.capabilities:
+                update["capabilities"] = list(entry.capabilities)
+            if tool.vendor is None and entry.vendor:
+                update["vendor"] = entry.vendor
+        tools.append(tool.model_copy(update=update) if update else tool)
+    return part.model_copy(update={"tools": tools})

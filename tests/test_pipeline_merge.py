@@ -105,3 +105,21 @@ def test_merge_is_deterministic_regardless_of_part_order() -> None:
             "c-tool",
         ]
     )
+
+
+def test_catalogue_fills_only_what_nobody_declared() -> None:
+    from stackaudit.pipeline import enrich_from_catalogue
+
+    part = InventoryPart(
+        tools=[
+            Tool(id="mixpanel", name="Mixpanel", origin=Origin.discovered),
+            Tool(id="amp", name="Amplitude", capabilities=["web-analytics"], vendor="Us"),
+            Tool(id="homegrown", name="Our Lead Scorer"),
+        ]
+    )
+    tools = {t.id: t for t in enrich_from_catalogue(part).tools}
+    assert tools["mixpanel"].capabilities and tools["mixpanel"].capabilities[0] == "product-analytics"
+    assert tools["mixpanel"].vendor
+    # declared facts win; matched by name when the id is the team's own
+    assert tools["amp"].capabilities == ["web-analytics"] and tools["amp"].vendor == "Us"
+    assert tools["homegrown"].capabilities == [] and tools["homegrown"].vendor is None
