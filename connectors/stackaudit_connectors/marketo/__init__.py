@@ -1,0 +1,1 @@
+"""Marketo Engage: lead fields, custom objects, forms, smart campaigns, programs, the CRM sync and API usage."""
