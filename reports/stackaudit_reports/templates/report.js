@@ -3,6 +3,8 @@
   var RANK = { info: 0, low: 1, medium: 2, high: 3, critical: 4 };
   var dataEl = document.getElementById("report-data");
   var data = dataEl ? JSON.parse(dataEl.textContent) : { findings: [] };
+  // The explorer (explorer.js, run right after this) reads the same parsed data.
+  window.stackauditData = data;
 
   // Findings filter: the index says what each finding is; the search reads the finding's own text.
   var form = document.getElementById("finding-filters");
@@ -18,6 +20,8 @@
       var cat = form.elements.category.value;
       var status = form.elements.status.value;
       var tool = form.elements.tool.value;
+      var object = form.elements.object ? form.elements.object.value : "";
+      var rule = form.elements.rule ? form.elements.rule.value : "";
       var words = form.elements.q.value.toLowerCase().split(/\s+/).filter(Boolean);
       var shown = 0;
       items.forEach(function (it) {
@@ -26,6 +30,8 @@
           (!cat || f.category === cat) &&
           (!status || f.status === status) &&
           (!tool || f.tools.indexOf(tool) !== -1) &&
+          (!object || (f.objects || []).indexOf(object) !== -1) &&
+          (!rule || f.rule === rule) &&
           words.every(function (w) { return it.text.indexOf(w) !== -1; });
         it.el.hidden = !ok;
         if (ok) { shown += 1; }
