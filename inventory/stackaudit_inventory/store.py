@@ -15,6 +15,8 @@ Why these choices:
 - **A cheap header.** The writer puts the small top-level keys (schema version, id, time, stack, source runs)
   on the first line of the JSON, so :meth:`SnapshotStore.list` decompresses one line per file rather than
   whole inventories. Files written by other means are still listed, by a full read.
+- **Pruning keeps the pairs together.** ``prune`` deletes a snapshot's result before the snapshot, so no result
+  outlives its snapshot, and it never touches a file it cannot read.
 - **Versioned artifacts.** A snapshot from a newer stackaudit is refused with a message saying to upgrade; an
   older one is upgraded on load by the functions in :data:`MIGRATIONS`, one schema version at a time.
 """
@@ -300,6 +302,34 @@ class SnapshotStore:
         if version < SNAPSHOT_SCHEMA_VERSION:
             return self.load_path(path)
         return _validate_snapshot(doc, path)
+
+    # ---------------------------------------------------------------------------------------- pruning
+
+    def prune(self, keep: int, *, dry_run: bool = False) -> builtins.list[SnapshotEntry]:
+        """Delete every snapshot but the newest ``keep``, each with its audit result; return those removed,
+        oldest first (``dry_run``: only say which).
+
+        Only readable snapshots count and go: an unreadable file may be worth recovering, so it is left for
+        the user. Each snapshot's result is deleted before the snapshot itself, so an interrupted prune leaves
+        at worst a snapshot without a result (audited again on demand), never a result without its snapshot.
+        Every deletion is a single ``unlink``: a reader sees a file whole or not at all.
+        """
+        if keep < 1:
+            raise ValueError("keep must be at least 1 (pruning never deletes the newest snapshot)")
+        entries = [e for e in self.list() if e.error is None]
+        doomed = entries[: max(0, len(entries) - keep)]
+        if dry_run or not doomed:
+            return doomed
+        for entry in doomed:
+            # The file name is the id the result was saved under (a renamed copy keeps its own name).
+            stem = entry.path.name[: -len(SNAPSHOT_SUFFIX)]
+            if _SAFE_ID.match(stem):
+                self.result_path(stem).unlink(missing_ok=True)
+            entry.path.unlink(missing_ok=True)
+        _fsync_dir(self.snapshots_dir)
+        if self.results_dir.is_dir():
+            _fsync_dir(self.results_dir)
+        return doomed
 
     # ------------------------------------------------------------------------------------------ loading
 
