@@ -19,7 +19,7 @@ from stackaudit_inventory import AuditResult, FindingStatus, InputError
 
 from .outputs import write_atomic
 
-__all__ = ["Baseline", "load_baseline", "write_baseline"]
+__all__ = ["Baseline", "baseline_fingerprints", "load_baseline", "write_baseline"]
 
 
 class Baseline(BaseModel):
@@ -46,8 +46,15 @@ def load_baseline(path: Path) -> set[str]:
         raise InputError(f"{path}: {key}: {first['msg']}") from None
 
 
+def baseline_fingerprints(result: AuditResult) -> list[str]:
+    """What a baseline records: the sorted fingerprints of every finding that is not waived (waived findings are
+    already accepted, with an owner and an expiry, and must come back when the waiver ends)."""
+    return sorted({f.fingerprint for f in result.findings if f.status is not FindingStatus.waived})
+
+
 def write_baseline(path: Path, result: AuditResult) -> Path:
     """Record every finding that is not waived as known."""
-    prints = sorted({f.fingerprint for f in result.findings if f.status is not FindingStatus.waived})
-    baseline = Baseline(created_at=result.generated_at, snapshot_id=result.snapshot_id, fingerprints=prints)
+    baseline = Baseline(
+        created_at=result.generated_at, snapshot_id=result.snapshot_id, fingerprints=baseline_fingerprints(result)
+    )
     return write_atomic(path, baseline.model_dump_json(indent=2) + "\n")

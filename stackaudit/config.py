@@ -14,6 +14,7 @@ config file's folder, never the working directory, so the same config works from
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -169,8 +170,11 @@ def _validate_connectors(model: StackConfig, file: str, lines: LineMap) -> list[
 
 
 def _validate_rule_settings(model: StackConfig, file: str, lines: LineMap) -> None:
-    """Hand rule parameters to the audit engine's validator, when the engine is installed."""
-    if not model.audit.rules:
+    """Hand rule selection and parameters to the audit engine's validators, when the engine is installed: every
+    ``select``/``ignore`` entry and ``severity`` key must name a rule or a prefix of one, every ``rules`` entry a
+    rule and its parameters."""
+    audit = model.audit
+    if not (audit.rules or audit.select is not None or audit.ignore or audit.severity):
         return  # nothing to check; and loading the rule catalogue is not free
     try:
         module = importlib.import_module(_RULE_SETTINGS_MODULE)
@@ -178,6 +182,18 @@ def _validate_rule_settings(model: StackConfig, file: str, lines: LineMap) -> No
         if exc.name in ("stackaudit.audit", _RULE_SETTINGS_MODULE):
             return  # the audit engine is not there: parameters are checked when it is
         raise
+    # An engine that offers no selector check (an older version) still validates selectors when the audit runs.
+    unknown_selector: Callable[[str], str | None] | None = getattr(module, "unknown_selector", None)
+    selectors: list[tuple[PathKey, str]] = [(("audit", "select", i), s) for i, s in enumerate(audit.select or [])]
+    selectors += [(("audit", "ignore", i), s) for i, s in enumerate(audit.ignore)]
+    selectors += [(("audit", "severity", s), s) for s in audit.severity]
+    if unknown_selector is not None:
+        for where, selector in selectors:
+            problem = unknown_selector(selector)
+            if problem is not None:
+                raise _error(file, lines, where, problem)
+    if not audit.rules:
+        return
     error_type: type[Exception] = module.RuleSettingsError
     try:
         module.validate_rule_settings(model.audit.rules)

@@ -74,11 +74,20 @@ class StackGraph:
 
     def __init__(self, graph: nx.MultiDiGraph | None = None) -> None:
         self.nx: nx.MultiDiGraph = graph if graph is not None else nx.MultiDiGraph()
+        self._tool_ids: frozenset[str] | None = None
+
+    @property
+    def tool_ids(self) -> frozenset[str]:
+        """Every tool node (computed once: rules ask for it per finding, and fields can number 100,000s)."""
+        if self._tool_ids is None:
+            self._tool_ids = frozenset(n for n, d in self.nx.nodes(data=True) if d["kind"] == "tool")
+        return self._tool_ids
 
     # ------------------------------------------------------------------------------------------ building
 
     def add_node(self, node_id: str, kind: NodeKind, *, missing: bool = False) -> None:
         """Add a node; a node first seen as an edge end (``missing``) is upgraded when the snapshot declares it."""
+        self._tool_ids = None
         if node_id in self.nx:
             if not missing:
                 self.nx.nodes[node_id]["missing"] = False

@@ -140,7 +140,7 @@ def test_bundled_demo_config_loads() -> None:
     assert cfg.model.stack == "Northwind Analytics"
     assert cfg.manifest_path == path.resolve().parent / "stack.yaml"
     assert cfg.waivers_path == path.resolve().parent / "waivers.yaml"
-    assert cfg.connectors == []
+    assert [c.type for c in cfg.connectors] == ["hubspot", "salesforce", "marketo", "segment"]
 
 
 # --------------------------------------------------------------------------------------------- errors
@@ -372,4 +372,8 @@ def test_init_templates_pass_the_audit_engines_waiver_loader(tmp_path: Path) -> 
     path = write(tmp_path, render_init_templates()["waivers.yaml"], "waivers.yaml")
     assert waivers.load_waivers(path) == []
     demo = Path(str(resources.files("stackaudit.demo") / "data" / "waivers.yaml"))
-    assert [(w.rule, w.subject) for w in waivers.load_waivers(demo)] == [("RT001", "mixpanel"), ("RT001", "drift")]
+    assert [(w.rule, w.subject) for w in waivers.load_waivers(demo)] == [
+        ("RT001", "mixpanel"),
+        ("RT001", "drift"),
+        ("RT002", "typeform"),
+    ]

@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from stackaudit_inventory.catalogue import VendorCatalogue, load_catalogue
 from stackaudit_inventory.models import Snapshot
 from stackaudit_inventory.results import (
     CATEGORIES,
@@ -48,6 +49,7 @@ def _run_rule(
     snapshot: Snapshot,
     graph: StackGraph,
     now: datetime,
+    catalogue: VendorCatalogue | None,
 ) -> tuple[list[Finding], list[Inconclusive], bool]:
     """Run one rule isolated. Returns its findings, inconclusive checks, and whether it completed."""
     ctx: RuleContext[Any] = RuleContext(
@@ -57,6 +59,7 @@ def _run_rule(
         params=resolved[rule.id].params,
         now=now,
         all_params={k: v.params for k, v in resolved.items()},
+        catalogue=catalogue,
     )
     findings: list[Finding] = []
     inconclusive: list[Inconclusive] = []
@@ -107,12 +110,15 @@ def run_audit(
     now: datetime,
     baseline: set[str] | None = None,
     registry: RuleRegistry | None = None,
+    catalogue: VendorCatalogue | None = None,
 ) -> AuditResult:
     """Audit ``snapshot`` at time ``now`` (injected: no rule reads the clock).
 
     ``settings`` is an :class:`AuditSettings` from :func:`~stackaudit.audit.settings.build_settings`, or the
-    per-rule mapping from :func:`~stackaudit.audit.settings.validate_rule_settings` (every rule selected)."""
+    per-rule mapping from :func:`~stackaudit.audit.settings.validate_rule_settings` (every rule selected).
+    ``catalogue`` is the vendor catalogue rules may consult (default: the bundled one)."""
     reg = registry or default_registry()
+    catalogue = catalogue if catalogue is not None else load_catalogue()
     if settings is None or not isinstance(settings, AuditSettings):
         settings = build_settings(rules=settings, registry=reg)
     waiver_list = list(waivers)
@@ -138,7 +144,7 @@ def run_audit(
         )
         if not res.enabled or rule.engine_rule:
             continue
-        found, unsure, completed = _run_rule(rule, resolved, snapshot, graph, now)
+        found, unsure, completed = _run_rule(rule, resolved, snapshot, graph, now, catalogue)
         findings += found
         inconclusive += unsure
         if completed:

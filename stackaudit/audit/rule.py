@@ -34,6 +34,7 @@ from typing import ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from stackaudit_inventory.catalogue import VendorCatalogue
 from stackaudit_inventory.models import Capability, Snapshot
 from stackaudit_inventory.results import Category, Finding, Inconclusive, Severity, fingerprint
 
@@ -86,6 +87,9 @@ class RuleContext(Generic[P]):
     now: datetime
     # Every rule's effective params, so a rule that builds on another's verdict uses the user's thresholds.
     all_params: Mapping[str, BaseModel] = field(default_factory=dict)
+    # The vendor catalogue (bundled, extended by the manifest), for what the snapshot does not say about a
+    # product (is it a suite, what can it do). None when the caller supplies none: rules then use the snapshot.
+    catalogue: VendorCatalogue | None = None
 
     def params_of(self, rule_id: str, model: type[M]) -> M:
         """Another rule's effective parameters (its defaults when it has no settings)."""
@@ -95,7 +99,8 @@ class RuleContext(Generic[P]):
     def tools_of(self, subjects: Sequence[str]) -> list[str]:
         """The tools the subjects belong to: both ends (and middleware) of an integration, the tool of a field
         or asset, or the tool itself. Ids that name no tool in the snapshot or graph are skipped."""
-        known = set(self.snapshot.tools_by_id) | set(self.graph.nodes("tool"))
+        tools_by_id = self.snapshot.tools_by_id
+        known = self.graph.tool_ids
         out: set[str] = set()
         for subject in subjects:
             integ = self.snapshot.integrations_by_id.get(subject)
@@ -103,7 +108,7 @@ class RuleContext(Generic[P]):
                 out.update(t for t in (integ.source, integ.target, integ.via) if t)
                 continue
             tool = subject.split(":", 1)[0]
-            if tool in known:
+            if tool in tools_by_id or tool in known:
                 out.add(tool)
         return sorted(out)
 

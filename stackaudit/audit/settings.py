@@ -41,6 +41,7 @@ __all__ = [
     "RuleSettings",
     "RuleSettingsError",
     "build_settings",
+    "unknown_selector",
     "validate_rule_settings",
 ]
 
@@ -178,17 +179,24 @@ class AuditSettings:
         return ResolvedRule(enabled=enabled, params=params, severity=severity)
 
 
+def unknown_selector(raw: object, registry: RuleRegistry | None = None) -> str | None:
+    """What is wrong with one ``select``/``ignore``/``severity`` entry, or None when it is ``ALL``, a rule id or a
+    prefix of one (case-insensitive). The config loader uses it to point at the file and line."""
+    ids = (registry or default_registry()).ids()
+    sel = str(raw).strip().upper()
+    if sel == ALL or (sel and any(rule_id.startswith(sel) for rule_id in ids)):
+        return None
+    hint = suggest(sel, ids) if sel else None
+    return f"unknown rule or prefix {str(raw)!r}" + (f" (did you mean {hint}?)" if hint else "")
+
+
 def _selectors(values: Iterable[str] | None, what: str, registry: RuleRegistry) -> tuple[str, ...]:
     out = []
-    ids = registry.ids()
     for raw in values or ():
-        sel = str(raw).strip().upper()
-        if sel != ALL and not any(rule_id.startswith(sel) for rule_id in ids):
-            hint = suggest(sel, ids)
-            raise RuleSettingsError(
-                str(raw), None, f"{what}: matches no rule" + (f" (did you mean {hint}?)" if hint else "")
-            )
-        out.append(sel)
+        problem = unknown_selector(raw, registry)
+        if problem is not None:
+            raise RuleSettingsError(str(raw), None, f"{what}: {problem}")
+        out.append(str(raw).strip().upper())
     return tuple(out)
 
 

@@ -171,8 +171,9 @@ def test_enabled_setting_overrides_selection(two_tools: Snapshot) -> None:
 @pytest.mark.parametrize(
     ("kw", "rule_id", "key", "message"),
     [
-        ({"select": ["XX"]}, "XX", None, "select: matches no rule"),
-        ({"ignore": ["OF9"]}, "OF9", None, "ignore: matches no rule"),
+        ({"select": ["XX"]}, "XX", None, "select: unknown rule or prefix 'XX'"),
+        ({"ignore": ["OF9"]}, "OF9", None, "ignore: unknown rule or prefix 'OF9'"),
+        ({"select": [" "]}, " ", None, "select: unknown rule or prefix ' '"),
         ({"severity": {"OF001": "urgent"}}, "OF001", None, "severity: expected one of"),
         ({"rules": {"OF01": {}}}, "OF01", None, "unknown rule (did you mean OF001?)"),
         ({"rules": {"OF001": {"min_age": 3}}}, "OF001", "min_age", "unknown parameter"),

@@ -10,7 +10,7 @@ from stackaudit_inventory.models import Capability, IntegrationStatus
 from stackaudit_inventory.results import Category, Finding, Inconclusive, Severity
 
 from ...audit.rule import Rule, RuleContext, RuleParams
-from .._common import plural
+from .._common import flow_evidence, has_activity_evidence, plural
 
 
 class Params(RuleParams):
@@ -30,8 +30,11 @@ class HighErrorRateRule(Rule[Params]):
     Why it matters: an integration can look healthy (it ran minutes ago) while rejecting a steady share of
     records: a picklist value the target does not accept, a validation rule, a field grown too long. Those
     records silently stop syncing, so the two systems disagree about exactly the leads that matter. The rule
-    needs success and error counts over a window; without them it is inconclusive for that integration, and
-    with fewer than ``min_events`` syncs it does not judge.
+    needs success and error counts over a window; without them it is inconclusive for that integration (unless
+    nothing at all shows the integration running: BS009 reports that), and with fewer than ``min_events`` syncs it
+    does not judge. A record that is only evidence of a declared flow (a Salesforce connected app's token use, see
+    ``FlowEvidence``) is not judged on its own: the flow is judged under its declared id, and is inconclusive
+    there when the token's use is all that shows it running.
 
     Example: ``marketo->salesforce`` with 240 failures out of 2,000 syncs in 7 days (12%), errors
     ``INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST``.
@@ -54,11 +57,19 @@ class HighErrorRateRule(Rule[Params]):
 
     def check(self, ctx: RuleContext[Params]) -> Iterator[Finding | Inconclusive]:
         p = ctx.params
+        flows = flow_evidence(ctx.snapshot)
         for integ in sorted(ctx.snapshot.integrations, key=lambda i: i.id):
-            if integ.status is IntegrationStatus.disabled:
+            if integ.status is IntegrationStatus.disabled or integ.id in flows.evidence_of:
                 continue
             if integ.error_count is None or integ.success_count is None:
-                yield ctx.inconclusive(integ.id, "no success and error counts recorded for the recent window")
+                if has_activity_evidence(integ):  # with no evidence at all, BS009 reports it
+                    yield ctx.inconclusive(integ.id, "no success and error counts recorded for the recent window")
+                elif seen := flows.active_siblings(integ.id):
+                    yield ctx.inconclusive(
+                        integ.id,
+                        "no success and error counts recorded for the recent window; only "
+                        f"{', '.join(s.id for s in seen)} shows it running",
+                    )
                 continue
             events = integ.error_count + integ.success_count
             rate = integ.error_rate

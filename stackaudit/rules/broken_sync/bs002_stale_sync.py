@@ -12,7 +12,7 @@ from stackaudit_inventory.results import Category, Finding, Inconclusive, Severi
 
 from ...audit.rule import Rule, RuleContext, RuleParams
 from ...graph import assess_flow
-from .._common import format_duration, format_timestamp
+from .._common import flow_evidence, format_duration, format_timestamp, has_activity_evidence, latest
 
 
 class Params(RuleParams):
@@ -31,7 +31,11 @@ class StaleSyncRule(Rule[Params]):
     credentials, a deactivated integration user, a mapping to a deleted field. Every hour it stays broken,
     leads miss their routing and the two systems drift apart. The rule needs both the last successful sync and
     the expected interval (declared in the manifest or reported by a connector); without them it reports
-    itself inconclusive for that integration rather than passing it. Disabled integrations are left to BS010.
+    itself inconclusive for that integration rather than passing it, except when nothing at all shows the
+    integration running, which BS009 reports. Disabled integrations are left to BS010. A record that is only
+    evidence of a declared flow (a Salesforce connected app's token use, which says nothing of successful syncs)
+    is not judged on its own: the flow is judged under its declared id, and is inconclusive there when the token's
+    use is all that shows it running.
 
     Example: ``hubspot->salesforce`` expected every 15 minutes, last success 4 days ago (384 intervals).
 
@@ -53,9 +57,21 @@ class StaleSyncRule(Rule[Params]):
 
     def check(self, ctx: RuleContext[Params]) -> Iterator[Finding | Inconclusive]:
         factor = ctx.params.factor
+        flows = flow_evidence(ctx.snapshot)
         for integ in sorted(ctx.snapshot.integrations, key=lambda i: i.id):
-            if integ.status is IntegrationStatus.disabled:
+            if integ.status is IntegrationStatus.disabled or integ.id in flows.evidence_of:
                 continue
+            if not has_activity_evidence(integ):
+                seen = flows.active_siblings(integ.id)
+                if seen:
+                    used = latest(*(s.last_sync_at for s in seen))
+                    when = f", last {format_timestamp(used)}" if used else ""
+                    yield ctx.inconclusive(
+                        integ.id,
+                        f"no last successful sync recorded; only {', '.join(s.id for s in seen)} shows it "
+                        f"running{when}",
+                    )
+                continue  # with nothing at all, BS009 reports it
             if integ.last_success_at is None:
                 attempt = f" (last attempt {format_timestamp(integ.last_sync_at)})" if integ.last_sync_at else ""
                 yield ctx.inconclusive(integ.id, f"no last successful sync recorded{attempt}")

@@ -42,6 +42,10 @@ class EmptyUnreferencedFieldRule(Rule[Params]):
     inconclusive, since nobody can tell it is past its grace period. A tool whose fill rates or references
     no source read is inconclusive as a whole.
 
+    One finding per field: an empty field that only inactive assets reference (a disabled workflow, an archived
+    form) is reported here, with those assets listed under ``inactive_references``; OF004 (referenced only by
+    inactive assets), OF002 (almost empty) and OF003 (stale) skip every field this rule flags.
+
     Example: ``hubspot:contacts.webinar_2022_q3_attended``, created in 2022, filled on 0 of 48,000 contacts,
     referenced only by a disabled workflow.
 

@@ -10,8 +10,12 @@ from stackaudit_inventory.models import Capability, ToolStatus
 from stackaudit_inventory.results import Category, Finding, Inconclusive, Severity
 
 from ...audit.rule import Rule, RuleContext, RuleParams
-from .._common import days_until, format_money, overlap_groups, seat_utilisation
+from .._common import days_until, format_money, is_active_tool, overlap_groups, seat_utilisation
 from ..redundant_tool.rt001_same_capability import Params as OverlapParams
+from ..redundant_tool.rt002_covered_by_suite import Params as SuiteParams
+from ..redundant_tool.rt002_covered_by_suite import redundant_beside_suites
+from .ut001_unused_tool import Params as IdleParams
+from .ut001_unused_tool import is_unused, tool_usage
 from .ut002_unused_seats import Params as SeatParams
 
 
@@ -25,12 +29,12 @@ class NoticeDateNearRule(Rule[Params]):
     """A contract notice date (or renewal, when no notice date is known) within the window, for a tool that
     procurement should look at before it renews.
 
-    Which tools: those another rule flags (overlapping with another active tool, as RT001; seats under-used, as
-    UT002, with those rules' own thresholds; or marked ``retiring``), and any paid tool whose contract
-    auto-renews, since an auto-renewal is exactly the decision that happens when nobody acts. A flagged tool is
-    ``medium``; an auto-renewing tool that nothing else flags is ``low``, a calendar reminder.
-    ``cost_at_stake`` is the annual cost the renewal commits. A flagged tool with no notice or renewal date is
-    inconclusive: nobody can tell when the decision is due.
+    Which tools: those another rule flags (overlapping with another active tool, as RT001; covered by a suite, as
+    RT002; unused, as UT001; seats under-used, as UT002; each with that rule's own parameters; or marked
+    ``retiring``), and any paid tool whose contract auto-renews, since an auto-renewal is exactly the decision
+    that happens when nobody acts. A flagged tool is ``medium``; an auto-renewing tool that nothing else flags is
+    ``low``, a calendar reminder. ``cost_at_stake`` is the annual cost the renewal commits. A flagged tool with no
+    notice or renewal date is inconclusive: nobody can tell when the decision is due.
 
     Why it matters: most SaaS contracts renew automatically unless notice is given 30 to 90 days before the
     renewal; miss the notice date and an overlapping tool costs another full year.
@@ -53,6 +57,8 @@ class NoticeDateNearRule(Rule[Params]):
         window = ctx.params.window_days
         overlap = ctx.params_of("RT001", OverlapParams)
         seat_floor = ctx.params_of("UT002", SeatParams).min_utilisation
+        suite = ctx.params_of("RT002", SuiteParams)
+        idle_days = ctx.params_of("UT001", IdleParams).max_idle_days
         peers = {t.id: g for g in overlap_groups(ctx.snapshot, overlap.ignore_capabilities).values() for t in g}
         for tool in sorted(ctx.snapshot.tools, key=lambda t: t.id):
             if tool.status is ToolStatus.removed:
@@ -61,6 +67,11 @@ class NoticeDateNearRule(Rule[Params]):
             if tool.id in peers:
                 others = ", ".join(t.name for t in peers[tool.id] if t.id != tool.id)
                 reasons.append(f"shares its primary capability '{tool.primary_capability}' with {others} (RT001)")
+            covers = redundant_beside_suites(ctx.snapshot, tool, ctx.catalogue, suite, overlap.ignore_capabilities)
+            if covers:
+                reasons.append(f"its capabilities are all covered by {', '.join(c.tool.name for c in covers)} (RT002)")
+            if is_active_tool(tool) and is_unused(tool_usage(ctx.snapshot, tool, ctx.now, idle_days)):
+                reasons.append("it has no data flows, references or recent activity (UT001)")
             util = seat_utilisation(tool)
             if util is not None and util < seat_floor:
                 reasons.append(f"only {util:.0%} of its seats are in use (UT002)")
