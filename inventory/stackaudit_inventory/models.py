@@ -234,6 +234,9 @@ class Asset(_Model):
     external_targets: list[str] = Field(
         default_factory=list, description="Hosts or tools the asset sends data to (webhooks, custom code)."
     )
+    trigger_object: str | None = Field(
+        default=None, description="The object whose record changes start the asset (record-triggered flows)."
+    )
 
 
 class Reference(_Model):
