@@ -8,7 +8,7 @@ PIP_FLAGS ?= --disable-pip-version-check --quiet
 # The four distributions, installed editable together so pip resolves their names locally.
 PACKAGES := -e ./inventory -e ./connectors -e ./reports
 
-.PHONY: demo test lint typecheck contracts clean venv readme
+.PHONY: demo test lint typecheck contracts clean venv readme bench
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "stackaudit needs Python 3.11 or newer")'
@@ -28,7 +28,7 @@ demo: $(STAMP)
 	$(BIN)/stackaudit demo --output demo-output
 
 lint: $(DEVSTAMP)
-	$(BIN)/ruff check stackaudit inventory connectors reports tests tools
+	$(BIN)/ruff check stackaudit inventory connectors reports tests tools benchmarks docs
 
 typecheck: $(DEVSTAMP)
 	$(BIN)/mypy
@@ -37,10 +37,14 @@ contracts: $(DEVSTAMP)
 	$(BIN)/lint-imports
 
 test: $(DEVSTAMP)
-	$(BIN)/ruff check stackaudit inventory connectors reports tests tools
+	$(BIN)/ruff check stackaudit inventory connectors reports tests tools benchmarks docs
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
+
+# Not part of `make test` (minutes at the vendors' real limits); tests/test_bench_smoke.py keeps it working.
+bench: $(DEVSTAMP)
+	$(BIN)/python -m benchmarks
 
 readme: $(STAMP)
 	$(BIN)/python tools/update_readme.py

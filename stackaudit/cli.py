@@ -159,6 +159,10 @@ def audit(
     baseline: Annotated[
         Path | None, typer.Option("--baseline", help="Baseline file: findings in it are marked baselined.")
     ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Also print the findings delta since this older snapshot (new, resolved...)."),
+    ] = None,
     output: OutputOpt = None,
     debug: DebugOpt = False,
 ) -> None:
@@ -169,7 +173,11 @@ def audit(
 
         if fmt not in ("table", "json", "csv", "md"):
             raise typer.BadParameter("--format must be table, json, csv or md")
-        return do_audit(config, snapshot, fmt=fmt, fail_on=fail_on, baseline=baseline, output=output, console=out)
+        if since is not None and fmt == "csv":
+            raise typer.BadParameter("--since prints the delta with --format table, json or md")
+        return do_audit(
+            config, snapshot, fmt=fmt, fail_on=fail_on, baseline=baseline, output=output, console=out, since=since
+        )
 
     _run(body, debug)
 
@@ -199,20 +207,44 @@ def report(
 def diagram(
     config: ConfigOpt = DEFAULT_CONFIG,
     snapshot: SnapshotOpt = "latest",
-    fmt: Annotated[str, typer.Option("--format", "-f", help="svg|png|dot")] = "svg",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="svg|png|dot|mermaid")] = "svg",
+    focus: Annotated[
+        str | None, typer.Option("--focus", help="Draw this tool and its neighbours (with --level field: one end).")
+    ] = None,
+    hops: Annotated[int, typer.Option("--hops", help="With --focus: how many flows away neighbours may be.")] = 1,
+    level: Annotated[str, typer.Option("--level", help="tool (default) or field (field-level lineage).")] = "tool",
+    to: Annotated[
+        str | None, typer.Option("--to", help="With --level field --focus A: the other tool of the pair.")
+    ] = None,
+    field: Annotated[
+        str | None, typer.Option("--field", help="With --level field: one field's writers and everything downstream.")
+    ] = None,
+    detail: Annotated[
+        str,
+        typer.Option(
+            "--detail",
+            help="auto|full|leaves|capability. auto draws every tool up to 40, then folds tools with one "
+            "neighbour into '+N tools' per capability, then collapses each capability into one node.",
+        ),
+    ] = "auto",
     output: OutputOpt = None,
     debug: DebugOpt = False,
 ) -> None:
-    """Draw the stack's architecture: tools clustered by capability, flows coloured by health."""
+    """Draw the stack's architecture: tools clustered by capability, flows coloured by health and labelled with
+    what flows. --focus TOOL --hops N for one tool's neighbourhood; --level field with --focus A --to B, or with
+    --field ID, for field-level lineage. Same snapshot, same DOT and Mermaid bytes."""
 
     def body() -> int:
         from .commands import do_diagram
 
-        if fmt not in ("svg", "png", "dot"):
-            raise typer.BadParameter("--format must be svg, png or dot")
+        if fmt not in ("svg", "png", "dot", "mermaid"):
+            raise typer.BadParameter("--format must be svg, png, dot or mermaid")
         if fmt == "png" and output is None and sys.stdout.isatty():
             raise typer.BadParameter("PNG is binary: pass --output FILE")
-        _write(do_diagram(config, snapshot, fmt=fmt), output)
+        data = do_diagram(
+            config, snapshot, fmt=fmt, focus=focus, hops=hops, level=level, to=to, field=field, detail=detail
+        )
+        _write(data, output)
         return EXIT_OK
 
     _run(body, debug)
@@ -290,10 +322,11 @@ def demo(
 
 
 def _register_extensions() -> None:
-    from . import cli_explore, cli_rules
+    from . import cli_explore, cli_history, cli_rules
 
     cli_rules.register(app)
     cli_explore.register(app)
+    cli_history.register(app)
 
 
 _register_extensions()

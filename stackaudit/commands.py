@@ -26,6 +26,7 @@ from .outputs import write_atomic
 __all__ = [
     "audit_snapshot",
     "diagram_svg",
+    "diagram_text",
     "do_audit",
     "do_diagram",
     "do_pull",
@@ -136,11 +137,13 @@ def audit_snapshot(
     *,
     now: datetime | None = None,
     baseline: Path | None = None,
+    use_baseline: bool = True,
 ) -> AuditResult:
     """Run the configured rules with the configured waivers and baseline.
 
     ``now`` defaults to the snapshot's ``taken_at``: a snapshot is judged as of the moment its evidence was
-    read, so re-auditing an old snapshot gives the same verdicts it gave then.
+    read, so re-auditing an old snapshot gives the same verdicts it gave then. ``baseline`` overrides the
+    config's ``audit.baseline``; ``use_baseline=False`` applies none (``stackaudit baseline`` writes a new one).
     """
     from .audit.engine import run_audit
     from .audit.settings import build_settings
@@ -149,7 +152,7 @@ def audit_snapshot(
 
     audit_cfg = config.model.audit
     waivers = load_waivers(config.waivers_path) if config.waivers_path else []
-    baseline_path = baseline or config.baseline_path
+    baseline_path = (baseline or config.baseline_path) if use_baseline else None
     fingerprints = load_baseline(baseline_path) if baseline_path else None
     settings = build_settings(
         select=audit_cfg.select, ignore=audit_cfg.ignore, severity=audit_cfg.severity, rules=audit_cfg.rules
@@ -178,7 +181,15 @@ def _findings_table(result: AuditResult, console: Console) -> None:
     console.print(table)
     counts = result.counts_by_severity()
     summary = ", ".join(f"{n} {s}" for s, n in reversed(list(counts.items())) if n)
-    console.print(f"{sum(counts.values())} open findings ({summary or 'none'})", markup=False)
+    muted = [
+        f"{n} {status.value}"
+        for status in (FindingStatus.baselined, FindingStatus.waived)
+        if (n := sum(1 for f in result.findings if f.status is status))
+    ]
+    console.print(
+        f"{sum(counts.values())} open findings ({summary or 'none'})" + (f"; {', '.join(muted)}" if muted else ""),
+        markup=False,
+    )
     if result.inconclusive:
         # Grouped by rule and reason: "could not check" must be visible, but not drown the findings.
         groups: dict[tuple[str, str], list[str]] = {}
@@ -204,6 +215,7 @@ def do_audit(
     output: Path | None,
     console: Console,
     now: datetime | None = None,
+    since: str | None = None,
 ) -> int:
     from .audit.engine import fail_exit_code
 
@@ -211,10 +223,24 @@ def do_audit(
     store, snapshot = _load_snapshot(config, snapshot_ref)
     result = audit_snapshot(config, snapshot, now=now, baseline=baseline)
     store.save_result(result)
+    # --since: the findings delta from an older snapshot's audit (stackaudit.history) follows the findings.
+    delta = None
+    if since is not None:
+        from .history.since import delta_since
+
+        delta = delta_since(config, store, since, snapshot, result)
     if fmt == "table" and output is None:
         _findings_table(result, console)
+        if delta is not None:
+            from .history.render import delta_renderable
+
+            console.print(delta_renderable(delta))
     else:
         text = render_findings(result, "md" if fmt == "table" else fmt)
+        if delta is not None:
+            from .history.since import with_delta
+
+            text = with_delta(text, result, delta, "md" if fmt == "table" else fmt)
         if output is not None:
             write_atomic(output, text)
         else:
@@ -252,10 +278,13 @@ def load_result_file(path: Path) -> AuditResult:
         raise InputError(f"{path}: not a findings file: {key}: {first['msg']}") from None
 
 
-def diagram_svg(result: AuditResult, title: str) -> str:
+def diagram_svg(result: AuditResult, title: str, snapshot: Snapshot | None = None) -> str:
+    """The whole-stack diagram as SVG; with ``snapshot``, edge labels say which fields flow."""
+    from stackaudit_reports._labels import flow_labels
     from stackaudit_reports.diagram import build_dot, render
 
-    return render(build_dot(result.graph, title), "svg").decode("utf-8")
+    flows = flow_labels(snapshot) if snapshot is not None else None
+    return render(build_dot(result.graph, title, flows=flows), "svg").decode("utf-8")
 
 
 def do_report(
@@ -263,23 +292,89 @@ def do_report(
 ) -> Path:
     from stackaudit_reports.html import render_html
 
+    from .impact import build_field_impact
+
     config = load_config(config_path)
     store, snapshot = _load_snapshot(config, snapshot_ref)
     # The report describes the stack as of its snapshot, like the audit does.
     now = now or snapshot.taken_at
     result = _result_for(config, store, snapshot, now, result_path)
-    html = render_html(snapshot, result, now=now, diagram_svg=diagram_svg(result, snapshot.stack))
+    html = render_html(
+        snapshot,
+        result,
+        now=now,
+        diagram_svg=diagram_svg(result, snapshot.stack, snapshot),
+        impact=build_field_impact(snapshot),
+    )
     return write_atomic(output, html)
 
 
-def do_diagram(config_path: Path, snapshot_ref: str, *, fmt: str, now: datetime | None = None) -> bytes:
-    from stackaudit_reports.diagram import build_dot, render
+def diagram_text(
+    snapshot: Snapshot,
+    result: AuditResult,
+    *,
+    fmt: str = "dot",
+    focus: str | None = None,
+    hops: int = 1,
+    level: str = "tool",
+    to: str | None = None,
+    field: str | None = None,
+    detail: str = "auto",
+) -> str:
+    """DOT (``fmt`` dot, svg or png) or Mermaid source for the diagram the options describe."""
+    from stackaudit_reports._labels import flow_labels
+    from stackaudit_reports._simplify import DETAILS
+    from stackaudit_reports.diagram import build_dot
+    from stackaudit_reports.lineage import build_lineage_dot, build_lineage_mermaid
+    from stackaudit_reports.mermaid import build_mermaid
+
+    from .graph import build_graph
+    from .impact import field_lineage, focus_graph
+
+    graph = build_graph(snapshot)
+    if level == "field":
+        export = field_lineage(snapshot, result.graph, field=field, focus=focus, to=to, graph=graph)
+        what = field if field else f"{focus} and {to}"
+        title = f"{snapshot.stack}: {what}"
+        return build_lineage_mermaid(export, title) if fmt == "mermaid" else build_lineage_dot(export, title)
+    if level != "tool":
+        raise InputError(f"--level must be tool or field, not {level!r}")
+    if field is not None or to is not None:
+        raise InputError("--field and --to draw field lineage: add --level field")
+    if detail not in DETAILS:
+        raise InputError(f"--detail must be one of {', '.join(DETAILS)}, not {detail!r}")
+    export, title = result.graph, snapshot.stack
+    if focus is not None:
+        export = focus_graph(result.graph, graph, focus, hops)
+        title = f"{snapshot.stack}: {focus} and its neighbours within {hops} hop{'s' if hops != 1 else ''}"
+    flows = flow_labels(snapshot)
+    if fmt == "mermaid":
+        return build_mermaid(export, title, detail=detail, flows=flows)
+    return build_dot(export, title, detail=detail, flows=flows)
+
+
+def do_diagram(
+    config_path: Path,
+    snapshot_ref: str,
+    *,
+    fmt: str,
+    now: datetime | None = None,
+    focus: str | None = None,
+    hops: int = 1,
+    level: str = "tool",
+    to: str | None = None,
+    field: str | None = None,
+    detail: str = "auto",
+) -> bytes:
+    from stackaudit_reports.diagram import render
 
     config = load_config(config_path)
     store, snapshot = _load_snapshot(config, snapshot_ref)
     result = _result_for(config, store, snapshot, now or snapshot.taken_at)
-    dot = build_dot(result.graph, snapshot.stack)
-    return dot.encode("utf-8") if fmt == "dot" else render(dot, fmt)
+    text = diagram_text(
+        snapshot, result, fmt=fmt, focus=focus, hops=hops, level=level, to=to, field=field, detail=detail
+    )
+    return text.encode("utf-8") if fmt in ("dot", "mermaid") else render(text, fmt)
 
 
 # ----------------------------------------------------------------------------------------- snapshots, rules

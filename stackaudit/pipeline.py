@@ -33,6 +33,7 @@ from stackaudit_connectors.files import FileError
 from stackaudit_connectors.manifest.config import ManifestConfig
 from stackaudit_inventory import (
     Integration,
+    IntegrationStatus,
     InventoryPart,
     LifecycleDefinition,
     Origin,
@@ -182,7 +183,12 @@ def run_pull(
 def _overlay(base: M, top: M, *, lists_union: tuple[str, ...] = ()) -> M:
     """``base`` with every field that ``top`` sets (non-None, non-empty) replaced; named lists are unioned."""
     data = base.model_dump(mode="python")
-    for name, value in top.model_dump(mode="python").items():
+    top_data = top.model_dump(mode="python")
+    # Only what ``top`` actually says counts: defaults (origin, status ``unknown``) are not facts.
+    for name in top.model_fields_set:
+        value = top_data[name]
+        if value is IntegrationStatus.unknown:
+            continue
         if name in lists_union:
             # ``top``'s items first: for capabilities the first one is the primary.
             merged = list(value or [])

@@ -123,3 +123,15 @@ def test_catalogue_fills_only_what_nobody_declared() -> None:
     # declared facts win; matched by name when the id is the team's own
     assert tools["amp"].capabilities == ["web-analytics"] and tools["amp"].vendor == "Us"
     assert tools["homegrown"].capabilities == [] and tools["homegrown"].vendor is None
+
+
+def test_unknown_discovered_status_never_overwrites_declared_evidence() -> None:
+    declared = Integration(
+        id="drift->salesforce", source="drift", target="salesforce", status=IntegrationStatus.error, error_count=5
+    )
+    discovered = Integration(id="drift->salesforce", source="drift", target="salesforce", origin=Origin.discovered)
+    (flow,) = merge_parts(
+        [InventoryPart(integrations=[declared]), InventoryPart(integrations=[discovered])]
+    ).integrations
+    assert flow.status is IntegrationStatus.error
+    assert flow.error_count == 5

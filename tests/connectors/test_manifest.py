@@ -113,7 +113,7 @@ def test_demo_manifest_parses_with_its_planted_problems() -> None:
 
     # the backbone's mappings come from mappings.csv
     backbone = flows["hubspot->salesforce"]
-    assert backbone.direction == "two-way" and len(backbone.mappings) == 18
+    assert backbone.direction == "two-way" and len(backbone.mappings) == 20
     status = next(m for m in backbone.mappings if m.target == "salesforce:Lead.Status")
     assert status.source == "hubspot:contacts.hs_lead_status"
     assert (status.direction, status.precedence) == ("both", "salesforce")
@@ -144,10 +144,10 @@ def test_connector_pull_returns_a_complete_declared_run(tmp_path: Path) -> None:
                        Capability.lifecycle):
         assert cov[capability].status is CoverageStatus.complete, capability
     assert cov[Capability.sync_health].status is CoverageStatus.partial
-    assert cov[Capability.costs].detail == "22 of 25 tools"
+    assert cov[Capability.costs].detail == "23 of 27 tools"
     assert run.covers(Capability.fields) is CoverageStatus.not_supported
     assert "not verified against vendor APIs" in run.notes[0]
-    assert len(result.part.tools) == 25
+    assert len(result.part.tools) == 27
     assert seen[-1][0] == "manifest"
     assert all(i.evidence_sources == ["manifest"] for i in result.part.integrations)
 

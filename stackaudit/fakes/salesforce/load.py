@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Mapping
 from datetime import timedelta
@@ -11,16 +12,42 @@ from typing import Any
 from .org import FakeOrg, build_sobject, parse_time, sf_id
 from .tables import build_tables
 
-__all__ = ["load_org"]
+__all__ = ["expand_field_series", "load_org"]
+
+
+def expand_field_series(series: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Field specs for every combination of a series' ``vary`` values, in order.
+
+    ``{"name": "PU_{feature}_{metric}__c", "label": "{feature} {metric}", "vary": {"feature": ["Alerts"],
+    "metric": ["Users_7d", "Users_30d"]}, "type": "double"}`` gives ``PU_Alerts_Users_7d__c`` and
+    ``PU_Alerts_Users_30d__c``. ``name``, ``label`` and ``description`` are formatted (underscores in a label
+    become spaces); every other key is copied to each field. This keeps a wide object (hundreds of columns a
+    reverse-ETL tool writes) readable in a recorded org.
+    """
+    out: list[dict[str, Any]] = []
+    for entry in series:
+        vary: Mapping[str, list[str]] = entry["vary"]
+        keys = list(vary)
+        template = {k: v for k, v in entry.items() if k != "vary"}
+        for combo in itertools.product(*(vary[k] for k in keys)):
+            values = dict(zip(keys, combo, strict=True))
+            spec = dict(template)
+            for key in ("name", "label", "description"):
+                if key in spec:
+                    text = str(spec[key]).format(**values)
+                    spec[key] = text.replace("_", " ") if key == "label" else text
+            out.append(spec)
+    return out
 
 
 def load_org(source: Mapping[str, Any] | str | Path) -> FakeOrg:
     """Build an org from a description (a mapping, or a path to a JSON file).
 
     Keys: ``clock``, ``org_id``, ``daily_limit``, ``daily_used``, ``users`` (``[{id, name}]``), ``objects``
-    (API name -> ``{label, records, records_since, metadata_modified, fields: [...]}``), ``other_objects`` (names
-    only listed in describeGlobal), ``flows``, ``dependencies``, ``packages``, ``connected_apps``, ``licenses``
-    and ``quirks``.
+    (API name -> ``{label, records, records_since, metadata_modified, fields: [...], field_series: [...]}``),
+    ``other_objects`` (names only listed in describeGlobal), ``flows``, ``dependencies``, ``packages``,
+    ``connected_apps``, ``licenses`` and ``quirks``. A field series describes many alike fields at once (see
+    :func:`expand_field_series`).
     """
     data: Mapping[str, Any]
     if isinstance(source, str | Path):
@@ -35,6 +62,8 @@ def load_org(source: Mapping[str, Any] | str | Path) -> FakeOrg:
     org.quirks = dict(data.get("quirks", {}))
     org.users = {str(u["id"]): str(u["name"]) for u in data.get("users", [])}
     for name, spec in data.get("objects", {}).items():
+        if spec.get("field_series"):
+            spec = {**spec, "fields": [*spec.get("fields", []), *expand_field_series(spec["field_series"])]}
         org.objects[name.lower()] = build_sobject(name, spec, clock, default_since)
     for name in data.get("other_objects", []):
         org.objects.setdefault(name.lower(), build_sobject(name, {"fields": []}, clock, default_since))

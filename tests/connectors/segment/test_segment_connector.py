@@ -35,10 +35,10 @@ def test_demo_workspace_tools_integrations_and_health(fake: FakeSegment, pull: A
     tools = {t.id: t for t in part.tools}
     assert sorted(tools) == [
         "amplitude",
+        "appcues",
         "fullstory",
         "google-ads",
         "google-analytics-4",
-        "hotjar",
         "hubspot",
         "linkedin-ads",
         "mixpanel",
@@ -55,10 +55,10 @@ def test_demo_workspace_tools_integrations_and_health(fake: FakeSegment, pull: A
     flows = {i.id: i for i in part.integrations}
     assert sorted(flows) == [
         "segment->amplitude",
+        "segment->appcues",
         "segment->fullstory",
         "segment->google-ads",
         "segment->google-analytics-4",
-        "segment->hotjar",
         "segment->hubspot",
         "segment->linkedin-ads",
         "segment->mixpanel",
@@ -87,9 +87,9 @@ def test_demo_workspace_tools_integrations_and_health(fake: FakeSegment, pull: A
     assert salesforce.status is IntegrationStatus.disabled and salesforce.error_count is None
     assert any("disabled but still connected" in n and "segment->salesforce" in n for n in run.notes)
     assert flows["segment->snowflake"].status is IntegrationStatus.active
-    # Hotjar's destination was switched off in May: configured, nothing delivered, no activity credited to Hotjar.
-    assert flows["segment->hotjar"].status is IntegrationStatus.disabled
-    assert any("disabled but still connected" in n and "segment->hotjar" in n for n in run.notes)
+    # Appcues' destination was switched off in May: still configured, nothing delivered.
+    assert flows["segment->appcues"].status is IntegrationStatus.disabled
+    assert any("disabled but still connected" in n and "segment->appcues" in n for n in run.notes)
 
     assets = {a.id: a for a in part.assets}
     assert assets["segment:destination/kL2vtV17MYby4bBRw263ls"].external_targets == ["hubspot"]
@@ -131,8 +131,8 @@ def test_cursors_are_followed(clock: Any, pull: Any, token: str) -> None:
         result, _ = pull(paged, page_size=2)
     assert _summary(result) == _summary(baseline)
     pages = paged.calls("GET", "/destinations")
-    assert len(pages) == 4  # 8 destinations, 2 a page
-    assert [r.query.get("pagination.cursor") for r in pages] == [None, ["Mg=="], ["NA=="], ["Ng=="]]
+    assert len(pages) == 5  # 9 destinations, 2 a page
+    assert [r.query.get("pagination.cursor") for r in pages] == [None, ["Mg=="], ["NA=="], ["Ng=="], ["OA=="]]
     assert all(r.query["pagination.count"] == ["2"] for r in pages)
 
 
@@ -175,7 +175,7 @@ def test_delivery_overview_missing_is_recorded_once(clock: Any, pull: Any, token
     assert len(fake.calls(prefix="/delivery-overview/")) == 1
     assert len(run.errors) == 1 and run.status is RunStatus.partial
     assert all(i.error_count is None for i in result.part.integrations)
-    assert len(result.part.integrations) == 9  # the flows are still there
+    assert len(result.part.integrations) == 10  # the flows are still there
 
 
 def test_refused_grouping_is_asked_again_without_it(fake: FakeSegment, pull: Any, monkeypatch: Any) -> None:
