@@ -231,6 +231,11 @@ def _merge_integrations(items: list[Integration]) -> list[Integration]:
         merged = _overlay(declared, discovered, lists_union=("mappings", "evidence_sources", "error_samples"))
         if declared.expected_interval_minutes:
             merged = merged.model_copy(update={"expected_interval_minutes": declared.expected_interval_minutes})
+        # Two sources saw the flow run: the newest success either of them saw is the flow's last success.
+        for name in ("last_sync_at", "last_success_at"):
+            seen = [t for t in (getattr(prev, name), getattr(item, name)) if t is not None]
+            if seen:
+                merged = merged.model_copy(update={name: max(seen)})
         by_id[item.id] = merged.model_copy(
             update={"origin": Origin.both if prev.origin != item.origin else prev.origin}
         )

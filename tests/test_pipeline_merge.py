@@ -135,3 +135,15 @@ def test_unknown_discovered_status_never_overwrites_declared_evidence() -> None:
     ).integrations
     assert flow.status is IntegrationStatus.error
     assert flow.error_count == 5
+
+
+def test_newest_success_seen_by_any_source_wins() -> None:
+    older = datetime(2026, 11, 9, 8, 54, tzinfo=UTC)
+    newer = datetime(2026, 11, 10, 14, 5, tzinfo=UTC)
+    declared = Integration(id="hubspot->salesforce", source="hubspot", target="salesforce", last_success_at=newer)
+    discovered = Integration(
+        id="hubspot->salesforce", source="hubspot", target="salesforce", origin=Origin.discovered, last_success_at=older
+    )
+    for parts in ([declared], [discovered]), ([discovered], [declared]):
+        merged = merge_parts([InventoryPart(integrations=parts[0]), InventoryPart(integrations=parts[1])])
+        assert merged.integrations[0].last_success_at == newer

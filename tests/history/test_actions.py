@@ -52,12 +52,13 @@ def test_actions_of_the_history_s2_audit(history: History, loaded: Callable[[int
          "30000.00", "2027-01-01"),
         ("cancel tool", "calendly or chili-piper", "Marcus Lee (Demand Generation)", "3840.00", "2027-05-10"),
         ("downsize tool", "gong", "Ivy Chen (Sales Enablement)", "31200.00", "2027-04-01"),
+        ("fix sync", "hubspot->salesforce", "Priya Raman (Marketing Operations)", "", ""),
         ("fix sync", "typeform->hubspot:demo-request", "Sofia Nguyen (Growth Marketing)", "", ""),
         ("archive field", "hubspot:contacts.webinar_2023", "Priya Raman (Marketing Operations)", "", ""),
         ("archive field", "salesforce:Lead.Old_Campaign__c", "Dana Whitfield (Revenue Operations)", "", ""),
     ]  # fmt: skip
-    assert rows[5]["finding fingerprint"] == fingerprint("OF001", ["salesforce:Lead.Old_Campaign__c"])
-    assert rows[5]["evidence"].startswith("Filled on 0 of 1,000 Lead records (exact count).")
+    assert rows[6]["finding fingerprint"] == fingerprint("OF001", ["salesforce:Lead.Old_Campaign__c"])
+    assert rows[6]["evidence"].startswith("Filled on 0 of 1,000 Lead records (exact count).")
     # Waived (HY003 calendly) and housekeeping (SA001) findings are not actions.
     assert not any(r["subject"] == "calendly" for r in rows)
 

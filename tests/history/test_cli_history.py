@@ -56,7 +56,7 @@ def test_trends_table_and_csv(history: History, tmp_path: Path) -> None:
     assert "trends across stored snapshots" in out and "partial" in out
     code, out = run("trends", "-c", str(history.config.path), "-f", "csv")
     rows = list(csv.DictReader(io.StringIO(out)))
-    assert [r["tools"] for r in rows] == ["25", "26", "25", "25", "25"]
+    assert [r["tools"] for r in rows] == ["26", "27", "26", "26", "26"]
 
 
 def test_snapshots_prune(history: History) -> None:

@@ -34,6 +34,7 @@ def delta(history: History, loaded: Callable[[int], Snapshot], old: int, new: in
 
 
 PERSISTING_FROM_S0 = {
+    ("BS002", ("hubspot->salesforce",)),
     ("BS002", ("typeform->hubspot:demo-request",)),
     ("OF001", ("salesforce:Lead.Old_Campaign__c",)),
     ("RT001", ("amplitude", "mixpanel")),

@@ -23,7 +23,7 @@ def test_trend_figures_follow_the_known_changes(history: History) -> None:
     assert [p.taken_at for p in pts] == TIMES
     assert [p.completeness for p in pts] == ["complete", "complete", "complete", "partial", "complete"]
     assert [p.result for p in pts] == ["stored", "stored", "stored", "computed", "computed"]
-    assert [p.tools for p in pts] == [25, 26, 25, 25, 25]  # + hotjar, - mailchimp
+    assert [p.tools for p in pts] == [26, 27, 26, 26, 26]  # + hotjar, - mailchimp
     base = pts[0].annual_spend
     assert [round(p.annual_spend - base) for p in pts] == [0, -13600, -17800, -17800, -17800]
     # 7 custom fields; S1 swaps partner_code for nps_score; S3 loses Salesforce's 3 and adds utm_term;
@@ -32,7 +32,7 @@ def test_trend_figures_follow_the_known_changes(history: History) -> None:
     # OF001: partner_code and Old_Campaign__c (webinar waived); partner_code archived; the webinar waiver lapses;
     # Salesforce unread; back.
     assert [p.orphaned_fields for p in pts] == [2, 1, 2, 1, 2]
-    assert [p.broken_syncs for p in pts] == [2, 2, 1, 1, 1]  # drift->salesforce fixed in S2
+    assert [p.broken_syncs for p in pts] == [3, 3, 2, 2, 2]  # drift->salesforce fixed in S2; hubspot->salesforce paused
     assert [p.overlap_spend for p in pts] == [33840.0] * 5  # calendly/chili-piper 3,840 + drift/intercom 30,000
     assert all(p.currency == "USD" for p in pts)
 
@@ -45,7 +45,7 @@ def test_trends_csv(history: History) -> None:
     assert tuple(rows[0]) == TREND_COLUMNS
     assert [r["snapshot_id"] for r in rows] == [s.id for s in history.snapshots]
     assert rows[3]["completeness"] == "partial"
-    assert rows[1]["tools"] == "26" and rows[2]["orphaned_fields"] == "2"
+    assert rows[1]["tools"] == "27" and rows[2]["orphaned_fields"] == "2"
 
 
 def _finding(subjects: list[str], cost: float) -> Finding:
