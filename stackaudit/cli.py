@@ -131,8 +131,23 @@ def pull(
     config: ConfigOpt = DEFAULT_CONFIG,
     only: Annotated[list[str] | None, typer.Option("--only", help="Pull only this connector id (repeatable).")] = None,
     fill_rates: Annotated[
-        str, typer.Option("--fill-rates", help="Fill-rate strategy for connectors that support it: exact|sampled|off.")
-    ] = "sampled",
+        str | None,
+        typer.Option(
+            "--fill-rates",
+            help="Fill-rate strategy for connectors that support it: exact|sampled|off (default: each connector's "
+            "config, else sampled).",
+        ),
+    ] = None,
+    max_api_share: Annotated[
+        float | None,
+        typer.Option(
+            "--max-api-share",
+            help="Largest share of the remaining daily API requests a pull may use where the vendor has a shared "
+            "daily quota (Salesforce; default 0.10 or the connector's config).",
+            min=0.0,
+            max=1.0,
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
     debug: DebugOpt = False,
 ) -> None:
@@ -141,9 +156,14 @@ def pull(
     def body() -> int:
         from .commands import do_pull
 
-        if fill_rates not in ("exact", "sampled", "off"):
-            raise typer.BadParameter("--fill-rates must be exact, sampled or off")
-        return do_pull(config, only=only, options={"fill_rates": fill_rates}, console=None if quiet else err)
+        options: dict[str, object] = {}
+        if fill_rates is not None:
+            if fill_rates not in ("exact", "sampled", "off"):
+                raise typer.BadParameter("--fill-rates must be exact, sampled or off")
+            options["fill_rates"] = fill_rates
+        if max_api_share is not None:
+            options["max_api_share"] = max_api_share
+        return do_pull(config, only=only, options=options, console=None if quiet else err)
 
     _run(body, debug)
 

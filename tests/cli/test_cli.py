@@ -177,3 +177,22 @@ def test_hostile_names_are_escaped_end_to_end(project: Path) -> None:
     assert 'label="Other \\"chat\\" {tool}"' in dot
     code, svg, _ = run("diagram", "--config", cfg, "--format", "svg")
     assert code == 0 and "<script>" not in svg
+
+
+def test_pull_passes_only_the_options_the_user_gave(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import stackaudit.pipeline as pipeline
+
+    seen: list[dict[str, object]] = []
+    real = pipeline.run_pull
+
+    def spy(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        seen.append(dict(kwargs["options"]))  # type: ignore[call-overload]
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "run_pull", spy)
+    cfg = str(project / "stackaudit.yaml")
+    assert run("pull", "--config", cfg, "-q")[0] == 0
+    assert run("pull", "--config", cfg, "-q", "--fill-rates", "exact", "--max-api-share", "0.25")[0] == 0
+    assert seen == [{}, {"fill_rates": "exact", "max_api_share": 0.25}]
+    code, _, err = run("pull", "--config", cfg, "-q", "--max-api-share", "1.5")
+    assert code == 2 and "max-api-share" in err
