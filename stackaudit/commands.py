@@ -73,7 +73,7 @@ class _RichProgress:
         self.progress = Progress(
             TextColumn("{task.fields[connector]:<12}"),
             BarColumn(),
-            TextColumn("{task.completed:>6.0f}/{task.total}" if False else "{task.description}"),
+            TextColumn("{task.description}"),
             TimeElapsedColumn(),
             console=console,
             transient=False,
