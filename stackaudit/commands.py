@@ -144,11 +144,13 @@ def audit_snapshot(
     ``now`` defaults to the snapshot's ``taken_at``: a snapshot is judged as of the moment its evidence was
     read, so re-auditing an old snapshot gives the same verdicts it gave then. ``baseline`` overrides the
     config's ``audit.baseline``; ``use_baseline=False`` applies none (``stackaudit baseline`` writes a new one).
+    The rules consult the vendor catalogue as the manifest's ``vendors:`` section extends it.
     """
     from .audit.engine import run_audit
     from .audit.settings import build_settings
     from .audit.waivers import load_waivers
     from .baseline import load_baseline
+    from .pipeline import manifest_catalogue
 
     audit_cfg = config.model.audit
     waivers = load_waivers(config.waivers_path) if config.waivers_path else []
@@ -157,7 +159,15 @@ def audit_snapshot(
     settings = build_settings(
         select=audit_cfg.select, ignore=audit_cfg.ignore, severity=audit_cfg.severity, rules=audit_cfg.rules
     )
-    return run_audit(snapshot, settings=settings, waivers=waivers, now=now or snapshot.taken_at, baseline=fingerprints)
+    catalogue = manifest_catalogue(config, missing_ok=True)
+    return run_audit(
+        snapshot,
+        settings=settings,
+        waivers=waivers,
+        now=now or snapshot.taken_at,
+        baseline=fingerprints,
+        catalogue=catalogue,
+    )
 
 
 def render_findings(result: AuditResult, fmt: str) -> str:

@@ -329,6 +329,22 @@ lifecycle:
       values: {lead: [lead], mql: [marketingqualifiedlead], sql: [salesqualifiedlead]}
   mql_definition: Write down what makes a lead marketing qualified (fit and behaviour).
   # handoff_definition: What must be true before marketing passes a lead to sales, and what sales does next.
+
+# Extensions of the bundled vendor catalogue, for products it lacks or gets wrong for you. Connectors resolve what
+# they discover through it (Salesforce package namespaces, Segment destinations, field prefixes) and the audit
+# compares its capabilities. An entry with a bundled id overrides only the keys it sets; what `tools:` declares
+# about a tool still wins over both.
+vendors: []
+#  - id: acme-scoring                # a tool id; declare it under tools: too if you pay for it
+#    name: Acme Scoring
+#    vendor: Acme Inc.
+#    capabilities: [predictive-scoring]
+#    aliases: [Acme Lead Scoring]
+#    salesforce_namespaces: [acmesc]  # managed-package prefix: fields acmesc__*__c belong to this tool
+#    segment_destinations: [Acme Scoring (Actions)]
+#    field_prefixes: [acme_]          # fields its integration creates in your CRM or MA tool
+#  - id: drift                        # a bundled product: change only what differs for you
+#    capabilities: [chat, sales-engagement]
 """
 
 _WAIVERS_TEMPLATE = """\

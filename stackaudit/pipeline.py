@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -29,8 +30,10 @@ from stackaudit_connectors.base import (
     PullResult,
     load_connector_class,
 )
-from stackaudit_connectors.files import FileError
+from stackaudit_connectors.files import FileError, load_yaml
 from stackaudit_connectors.manifest.config import ManifestConfig
+from stackaudit_connectors.manifest.connector import display_path
+from stackaudit_connectors.manifest.parse import parse_vendors
 from stackaudit_inventory import (
     Integration,
     IntegrationStatus,
@@ -43,13 +46,13 @@ from stackaudit_inventory import (
     SourceRun,
     Tool,
 )
-from stackaudit_inventory.catalogue import VendorCatalogue, load_catalogue
+from stackaudit_inventory.catalogue import VendorCatalogue, VendorEntry, load_catalogue
 from stackaudit_inventory.store import new_snapshot_id
 
 from . import __version__
 from .config import LoadedConfig
 
-__all__ = ["PullOutcome", "enrich_from_catalogue", "merge_parts", "run_pull"]
+__all__ = ["PullOutcome", "enrich_from_catalogue", "manifest_catalogue", "manifest_vendors", "merge_parts", "run_pull"]
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +76,40 @@ def _connector_configs(config: LoadedConfig) -> list[ConnectorConfig]:
         configs.append(ManifestConfig(type="manifest", id="manifest", path=config.manifest_path))
     configs.extend(config.connectors)
     return configs
+
+
+def _manifest_file(config: LoadedConfig, cfg: ManifestConfig) -> Path:
+    path = cfg.path.expanduser()
+    return path if path.is_absolute() else config.dir / path
+
+
+def manifest_vendors(path: Path) -> tuple[VendorEntry, ...]:
+    """The ``vendors:`` entries of one manifest file (only that section is read). Raises :class:`FileError`."""
+    file = display_path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FileError(file, "file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FileError(file, f"cannot read file: {exc.__class__.__name__}") from None
+    data, lines = load_yaml(file, text)
+    return parse_vendors(data, lines, file)
+
+
+def manifest_catalogue(config: LoadedConfig, *, missing_ok: bool = False) -> VendorCatalogue:
+    """The vendor catalogue extended by the ``vendors:`` of every manifest the config names (the top-level
+    ``manifest:`` first; an id a later manifest declares again is ignored). The bundled one when none declares
+    vendors. ``missing_ok`` skips manifest files that do not exist (an audit of a stored snapshot needs none)."""
+    entries: dict[str, VendorEntry] = {}
+    for cfg in _connector_configs(config):
+        if not isinstance(cfg, ManifestConfig):
+            continue
+        path = _manifest_file(config, cfg)
+        if missing_ok and not path.exists():
+            continue
+        for entry in manifest_vendors(path):
+            entries.setdefault(entry.id, entry)
+    return load_catalogue(extra=list(entries.values()) or None)
 
 
 def _failed_run(cfg: ConnectorConfig, started: datetime, ended: datetime, err: SourceError) -> SourceRun:
@@ -128,7 +165,8 @@ def run_pull(
     taken_at = now()
     base_ctx = dict(config_dir=config.dir, env=env, now=now, progress=progress, options=dict(options or {}))
 
-    # The manifest runs first and alone: API connectors enrich the tools it declares.
+    # The manifest runs first and alone: API connectors enrich the tools it declares, and resolve what they
+    # discover through the catalogue as its `vendors:` section extends it.
     results: list[PullResult] = []
     declared: dict[str, str] = {}
     api_configs = [c for c in configs if c.type != "manifest"]
@@ -138,6 +176,8 @@ def run_pull(
             res = _run_one(connector, cfg, now)
             results.append(res)
             declared = {t.id: t.name for t in res.part.tools}
+    catalogue = manifest_catalogue(config)
+    base_ctx["catalogue"] = catalogue
 
     connectors: list[tuple[ConnectorConfig, Connector | None, PullResult | None]] = []
     for cfg in api_configs:
@@ -160,7 +200,7 @@ def run_pull(
     for cfg, _conn, early in connectors:
         results.append(early if early is not None else done[cfg.connector_id])
 
-    merged = enrich_from_catalogue(merge_parts([r.part for r in results]))
+    merged = enrich_from_catalogue(merge_parts([r.part for r in results]), catalogue)
     runs = [r.run for r in results]
     snapshot = Snapshot(
         id=new_snapshot_id(taken_at),

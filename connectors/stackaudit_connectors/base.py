@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from stackaudit_inventory import Capability, InventoryPart, SourceRun
+from stackaudit_inventory.catalogue import VendorCatalogue
 from stackaudit_inventory.errors import StackauditError
 
 from .files import env_reference, expand_env
@@ -91,6 +92,8 @@ class PullContext:
     options: dict[str, Any] = field(default_factory=dict)
     # Tools already known from the manifest (id -> name), so API connectors can enrich rather than duplicate.
     declared_tools: Mapping[str, str] = field(default_factory=dict)
+    # The vendor catalogue with the manifest's `vendors:` extensions; None means the bundled one (`load_catalogue()`).
+    catalogue: VendorCatalogue | None = None
 
     def report(self, connector: str, done: int | None, total: int | None, message: str) -> None:
         if self.progress is not None:

@@ -33,7 +33,7 @@ from stackaudit_inventory import (
     Tool,
     ids,
 )
-from stackaudit_inventory.catalogue import load_catalogue
+from stackaudit_inventory.catalogue import CatalogueError, VendorEntry, load_catalogue
 
 from ..files import FileError, LineMap, format_path, validate_data
 from .schema import MANIFEST_VERSION, ContractDoc, IntegrationDoc, ManifestDoc, MappingDoc, ToolDoc
@@ -47,6 +47,7 @@ __all__ = [
     "contract_from_doc",
     "parse_manifest",
     "parse_mappings_csv",
+    "parse_vendors",
     "validate_manifest",
 ]
 
@@ -92,7 +93,13 @@ def validate_manifest(data: Any, lines: LineMap, file: str) -> ManifestDoc:
             f"manifest version {version} is newer than this stackaudit supports ({MANIFEST_VERSION}); "
             "upgrade stackaudit",
         )
-    return validate_data(ManifestDoc, data, file, lines)
+    try:
+        return validate_data(ManifestDoc, data, file, lines)
+    except FileError as exc:
+        # The catalogue's own validators raise ValueError; pydantic prefixes their message with "Value error, ".
+        if exc.problem.startswith("Value error, "):
+            raise FileError(file, exc.problem.removeprefix("Value error, "), exc.line, exc.key) from None
+        raise
 
 
 def parse_mappings_csv(text: str, file: str) -> CsvMappings:
@@ -317,13 +324,48 @@ def bundled_capabilities() -> frozenset[str]:
 
 def _check_capabilities(doc: ManifestDoc, file: str, lines: LineMap, known: Collection[str]) -> None:
     # RT001 compares primary capabilities as strings: a typo or a private synonym would hide an overlap.
-    for i, tool in enumerate(doc.tools):
-        for j, capability in enumerate(tool.capabilities):
+    items: list[tuple[str, int, tuple[str, ...] | list[str]]] = [
+        *(("tools", i, t.capabilities) for i, t in enumerate(doc.tools)),
+        *(("vendors", i, v.capabilities) for i, v in enumerate(doc.vendors)),
+    ]
+    for section, i, capabilities in items:
+        for j, capability in enumerate(capabilities):
             if capability in known:
                 continue
             close = difflib.get_close_matches(capability, sorted(known), n=1, cutoff=0.6)
             hint = f"did you mean '{close[0]}'?" if close else "known: " + ", ".join(sorted(known))
-            raise _fail(file, lines, ("tools", i, "capabilities", j), f"unknown capability '{capability}' ({hint})")
+            raise _fail(file, lines, (section, i, "capabilities", j), f"unknown capability '{capability}' ({hint})")
+
+
+def _check_vendors(doc: ManifestDoc, file: str, lines: LineMap) -> None:
+    """Each vendor id once, and the entries merge into the bundled catalogue (no two of them claim one name,
+    namespace, destination or field marker). Capabilities are checked with the tools' (:func:`_check_capabilities`)."""
+    seen: dict[str, int] = {}
+    for i, entry in enumerate(doc.vendors):
+        if entry.id in seen:
+            other = _line_for(lines, ("vendors", seen[entry.id]))
+            raise _fail(file, lines, ("vendors", i, "id"), f"duplicate vendor '{entry.id}' (also at line {other})")
+        seen[entry.id] = i
+    if not doc.vendors:
+        return
+    try:
+        load_catalogue(extra=doc.vendors)
+    except CatalogueError as exc:
+        message = str(exc).removeprefix("manifest vendors: ")
+        # Point at the last entry the problem names (the later of two clashing entries), else at the section.
+        named = [i for i, entry in enumerate(doc.vendors) if f"'{entry.id}'" in message]
+        path: PathKey = ("vendors", named[-1]) if named else ("vendors",)
+        raise _fail(file, lines, path, message) from None
+
+
+def parse_vendors(data: Any, lines: LineMap, file: str) -> tuple[VendorEntry, ...]:
+    """The manifest's ``vendors:`` entries, validated and checked like :func:`build_inventory` does, reading only
+    that section (the audit needs the catalogue extensions, not the rest of the manifest)."""
+    section = data.get("vendors") if isinstance(data, Mapping) else None
+    doc = validate_manifest({"vendors": section} if section is not None else {}, lines, file)
+    _check_capabilities(doc, file, lines, bundled_capabilities())
+    _check_vendors(doc, file, lines)
+    return tuple(doc.vendors)
 
 
 def build_inventory(
@@ -336,7 +378,8 @@ def build_inventory(
     capabilities: Collection[str] | None = None,
 ) -> InventoryPart:
     """Check cross-references (every tool id used is declared; integration ids are unique; capabilities are in
-    the vocabulary, by default the vendor catalogue's) and build the part. ``csv_mappings`` maps an
+    the vocabulary, by default the vendor catalogue's; ``vendors:`` entries merge into the catalogue) and build
+    the part. The ``vendors:`` entries are not part of it: :func:`parse_vendors` reads them. ``csv_mappings`` maps an
     integration's index to the mappings read from its ``mappings_csv``."""
     tools: dict[str, int] = {}
     for i, t in enumerate(doc.tools):
@@ -345,6 +388,7 @@ def build_inventory(
             raise _fail(file, lines, ("tools", i, "id"), f"duplicate tool '{t.id}' (also at line {other})")
         tools[t.id] = i
     _check_capabilities(doc, file, lines, bundled_capabilities() if capabilities is None else capabilities)
+    _check_vendors(doc, file, lines)
     check = _Checker(file, lines, tools)
     return InventoryPart(
         tools=[_build_tool(t) for t in doc.tools],

@@ -3,7 +3,8 @@
 What it holds: which tools the company pays for and why (capabilities, owner, cost, seats, contract dates), how
 data is meant to flow between them (integrations, their field mappings and how often they should sync), what a
 middleware's run history showed (``observed:``, read by hand off Zapier or Workato), and the lifecycle: the
-stages, how each system spells them, and the written MQL and handoff definitions.
+stages, how each system spells them, and the written MQL and handoff definitions. ``vendors:`` extends the vendor
+catalogue (products it lacks, or corrections to the bundled ones) with entries of the catalogue's own shape.
 
 Every model forbids unknown keys (a typo must fail, naming its line) and describes every field: the
 descriptions are the manifest reference. Cross-references (a tool id used in an integration) are checked in
@@ -21,6 +22,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, 
 from pydantic_core import PydanticCustomError
 
 from stackaudit_inventory import IntegrationStatus, ToolStatus, ids
+from stackaudit_inventory.catalogue import VendorEntry, load_catalogue
 
 __all__ = [
     "MANIFEST_VERSION",
@@ -86,6 +88,15 @@ def _values_list(value: Any) -> Any:
         return [str(value)]
     if isinstance(value, list):
         return [str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v for v in value]
+    return value
+
+
+def _bundled_name(value: Any) -> Any:
+    # Overriding a bundled product should not require repeating its name: the catalogue's name is the default.
+    if isinstance(value, dict) and "name" not in value and isinstance(value.get("id"), str):
+        entry = load_catalogue().by_id(value["id"])
+        if entry is not None:
+            return {**value, "name": entry.name}
     return value
 
 
@@ -239,4 +250,11 @@ class ManifestDoc(_Doc):
     tools: list[ToolDoc] = Field(default_factory=list, description="Every tool in the stack.")
     integrations: list[IntegrationDoc] = Field(default_factory=list, description="Data flows between tools.")
     lifecycle: LifecycleDoc | None = Field(default=None, description="Lifecycle stages and definitions.")
-
+    vendors: list[Annotated[VendorEntry, BeforeValidator(_bundled_name)]] = Field(
+        default_factory=list,
+        description="Extensions of the vendor catalogue, same shape as its entries (`id`, `name`, `vendor`, "
+        "`capabilities`, `suite`, `aliases`, `salesforce_namespaces`, `segment_destinations`, `field_prefixes`, "
+        "`field_suffixes`...). An entry with a bundled id overrides only the keys it sets (`name` may be left out); a "
+        "new id adds a product. "
+        "What an entry claims (a name, a Salesforce namespace, a Segment destination, a field prefix) resolves to it.",
+    )

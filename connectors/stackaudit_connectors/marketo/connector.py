@@ -84,7 +84,7 @@ class MarketoConnector(Connector):
         client_id = resolve_secret(self.cfg.client_id, connector=self.id, key="client_id", env=env)
         client_secret = resolve_secret(self.cfg.client_secret, connector=self.id, key="client_secret", env=env)
         state = PullState(self.id, self.id, self.context.now())
-        catalogue = load_catalogue()
+        catalogue = self.context.catalogue or load_catalogue()
         api = build_marketo_api(
             self.cfg,
             client_id,

@@ -147,7 +147,7 @@ class SalesforceConnector(Connector):
         return self._result(state, got, tracker, calls)
 
     def _catalogue_or_default(self) -> VendorCatalogue:
-        return self._catalogue or load_catalogue()
+        return self._catalogue or self.context.catalogue or load_catalogue()
 
     def _run(self, client: HttpClient, tracker: api.LimitTracker, state: PullState, got: Gathered) -> None:
         cfg = self.cfg
