@@ -116,13 +116,20 @@ def _counts(snapshot: Snapshot) -> tuple[Counter[str], Counter[str]]:
     return refs, mapped
 
 
-def _findings_by_field(result: AuditResult, anchors: dict[str, str]) -> dict[str, list[list[str]]]:
-    out: dict[str, list[list[str]]] = {}
+def _findings_by_field(result: AuditResult, anchors: dict[str, str]) -> tuple[list[list[str]], dict[str, list[int]]]:
+    """Each finding once (severity, rule, title, status, anchor) and, per subject, the indexes of its findings.
+
+    Indexes rather than copies: a near-duplicate cluster's title names every member, so copying it into each
+    member's entry would grow with the square of the cluster's size.
+    """
+    table: list[list[str]] = []
+    out: dict[str, list[int]] = {}
     for f in result.findings:
-        entry = [f.severity.value, f.rule, f.title, f.status.value, anchors.get(f.fingerprint, "")]
+        index = len(table)
+        table.append([f.severity.value, f.rule, f.title, f.status.value, anchors.get(f.fingerprint, "")])
         for subject in set(f.subjects):
-            out.setdefault(subject, []).append(entry)
-    return out
+            out.setdefault(subject, []).append(index)
+    return table, out
 
 
 def _integration_label(snapshot: Snapshot, iid: str, tool_names: dict[str, str]) -> str:
@@ -179,7 +186,7 @@ def build_field_explorer(
         except ValueError:
             continue
     refs, mapped = _counts(snapshot)
-    findings = _findings_by_field(result, anchors)
+    finding_table, findings = _findings_by_field(result, anchors)
     open_counts = Counter(s for f in result.findings if f.status is FindingStatus.open for s in set(f.subjects))
 
     rows: list[list[Any]] = []
@@ -272,6 +279,7 @@ def build_field_explorer(
         "nodes": nodes,
         "integrations": integration_table,
         "impact": impact_rows,
+        "findingTable": finding_table,
         "findings": {str(row_of[s]): entries for s, entries in sorted(findings.items()) if s in row_of},
     }
     n_inventoried = len(inventoried)

@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from stackaudit_inventory import AuditResult, Snapshot
-from stackaudit_inventory.store import SnapshotStore
+from stackaudit_inventory.store import SnapshotStore, paused_gc
 
 from ..config import LoadedConfig
 from ..outputs import write_atomic
@@ -104,15 +104,16 @@ def run_review(
     actions = build_actions(snapshot, result)
 
     svg = diagram_svg(result, snapshot.stack, snapshot)
-    html = render_html(
-        snapshot,
-        result,
-        now=snapshot.taken_at,
-        diagram_svg=svg,
-        impact=build_field_impact(snapshot),
-        changes=build_snapshot_changes(previous, diff, delta),
-        history=build_history_section(previous, diff, trends),
-    )
+    with paused_gc():
+        html = render_html(
+            snapshot,
+            result,
+            now=snapshot.taken_at,
+            diagram_svg=svg,
+            impact=build_field_impact(snapshot),
+            changes=build_snapshot_changes(previous, diff, delta),
+            history=build_history_section(previous, diff, trends),
+        )
     directory = Path(output) if output is not None else default_output(snapshot)
     contents = {
         "report.html": html,

@@ -206,7 +206,10 @@ def test_field_explorer_rows_are_compact_and_complete(snapshot: Snapshot, result
         1,
     )
     assert not fx.impact_computed and payload["impact"] == {}
-    assert [e[1] for e in payload["findings"][str(list(rows).index("hubspot:contacts.legacy_score"))]] == ["OF001"]
+    entries = payload["findings"][str(list(rows).index("hubspot:contacts.legacy_score"))]
+    assert [payload["findingTable"][k][1] for k in entries] == ["OF001"]
+    # each finding is embedded once, whatever the number of fields it names
+    assert len(payload["findingTable"]) == len({tuple(e) for e in payload["findingTable"]})
     # The whole payload is plain JSON.
     json.dumps(payload)
 

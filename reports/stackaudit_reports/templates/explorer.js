@@ -323,7 +323,7 @@
     var flags = flagText(r[C.flags]);
     if (flags) { facts.push(flags); }
     frag.appendChild(el("p", "facts", facts.join(" · ")));
-    var findings = fx.findings[String(i)] || [];
+    var findings = (fx.findings[String(i)] || []).map(function (k) { return fx.findingTable[k]; });
     if (findings.length) {
       var ul = el("ul", "finding-links");
       findings.forEach(function (f) {
