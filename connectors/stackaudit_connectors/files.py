@@ -99,7 +99,11 @@ def load_yaml(path: str | Path, text: str | None = None) -> tuple[Any, LineMap]:
             raise FileError(path, "file not found") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise FileError(path, f"cannot read file: {exc.__class__.__name__}: {exc}") from None
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:  # a control character: the reader refuses the text before parsing
+        at = text.count("\n", 0, exc.position) + 1
+        raise FileError(path, f"invalid YAML: character #x{exc.character:04x} is not allowed", at) from None
     loader.name = str(path)
     lines: LineMap = {}
     try:
@@ -113,7 +117,9 @@ def load_yaml(path: str | Path, text: str | None = None) -> tuple[Any, LineMap]:
         problem = exc.problem or exc.context or "invalid YAML"
         raise FileError(path, f"invalid YAML: {problem}", line) from None
     except yaml.YAMLError as exc:
-        raise FileError(path, f"invalid YAML: {exc}") from None
+        raise FileError(path, f"invalid YAML: {' '.join(str(exc).split())}") from None
+    except RecursionError:  # an alias inside its own anchor (`&a [*a]`), or absurd nesting
+        raise FileError(path, "invalid YAML: recursive alias or nesting too deep") from None
     finally:
         loader.dispose()
     return data, lines

@@ -246,7 +246,8 @@ def custom_object_fields(raw: Mapping[str, Any], *, tool: str, crm: str | None) 
     """The fields of one custom object (from the list item or its describe result)."""
     name = str(raw.get("name") or raw.get("apiName"))
     out: list[FieldDef] = []
-    for f in raw.get("fields") or []:
+    fields = raw.get("fields")
+    for f in fields if isinstance(fields, list) else []:  # a number or object here must not crash the pull
         if not isinstance(f, Mapping) or not isinstance(f.get("name"), str) or not f["name"]:
             continue
         vendor_type = str(f.get("dataType") or "string")
@@ -280,7 +281,8 @@ class Tally:
 
 def tally_csv(text: str | Iterable[str]) -> Tally:
     """Count rows and non-empty cells per column of a CSV export (header = REST field names). No value is kept."""
-    lines = io.StringIO(text) if isinstance(text, str) else text
+    # newline="": the csv module splits records itself, so a bare CR inside a field is data, not a csv.Error.
+    lines = io.StringIO(text, newline="") if isinstance(text, str) else text
     reader = csv.reader(lines)
     header = next(reader, None)
     tally = Tally(filled=dict.fromkeys(header or [], 0))

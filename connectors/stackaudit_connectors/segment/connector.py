@@ -122,8 +122,10 @@ class SegmentConnector(Connector):
                     for page in api.iter_connected_warehouses(src.id):
                         for raw in self._items(state, page, "warehouses", path):
                             wh = parse.parse_warehouse(raw)
-                            if wh is not None:
-                                self.warehouses.setdefault(wh.id, (wh, []))[1].append(src.id)
+                            if wh is None:
+                                state.problem(FLOWS, path, "a warehouse without an id or product was skipped")
+                                continue
+                            self.warehouses.setdefault(wh.id, (wh, []))[1].append(src.id)
         if self.cfg.tracking_plans:
             self._report("tracking plans")
             self._tracking_plans(api, state)
@@ -145,6 +147,7 @@ class SegmentConnector(Connector):
             for raw in plans:
                 asset = parse.tracking_plan_asset(raw, tool=self.id)
                 if asset is None:
+                    state.problem(Capability.references, "/tracking-plans", "a tracking plan without an id was skipped")
                     continue
                 state.assets.append(asset)
                 plan_id = asset.id.rsplit("/", 1)[1]
@@ -154,9 +157,11 @@ class SegmentConnector(Connector):
                     for page in api.iter_tracking_plan_sources(plan_id):
                         for src_raw in self._items(state, page, "sources", path):
                             src = parse.parse_source(src_raw)
-                            if src is not None:
-                                governed.add(src.id)
-                                names.append(src.name)
+                            if src is None:
+                                state.problem(Capability.references, path, "a source without an id was skipped")
+                                continue
+                            governed.add(src.id)
+                            names.append(src.name)
                 state.notes.append(f"Tracking plan '{asset.name}' governs: {', '.join(names) or 'no source'}.")
         loose = [s.name for s in self.sources.values() if s.enabled and s.id not in governed]
         if loose and not state.is_failed(Capability.references):
@@ -181,7 +186,7 @@ class SegmentConnector(Connector):
         return out
 
     def _finish(self, api: SegmentApi, state: PullState) -> None:
-        resolver = parse.ToolResolver(load_catalogue(), self.context.declared_tools)
+        resolver = parse.ToolResolver(self.context.catalogue or load_catalogue(), self.context.declared_tools)
         pairs = self._connections(resolver)
         conns = [c for c, _ in pairs]
         names = parse.integration_ids(self.id, conns)
@@ -233,7 +238,7 @@ class SegmentConnector(Connector):
             )
 
     def _own_tool(self) -> Tool:
-        entry = load_catalogue().by_id("segment")
+        entry = (self.context.catalogue or load_catalogue()).by_id("segment")
         return Tool(
             id=self.id,
             name=entry.name if entry else "Segment",

@@ -274,8 +274,10 @@ def parse_delivery(data: Any) -> tuple[int | None, datetime | None, dict[str, in
     newest: datetime | None = None
     reasons: dict[str, int] = {}
     dataset = data.get("dataset")
+    unusable = 0
     for entry in dataset if isinstance(dataset, list) else []:
         if not isinstance(entry, Mapping):
+            unusable += 1  # a null series would hide deliveries: the newest one could look older than it is
             continue
         reason = _text(entry.get("discardReason"))
         count = entry.get("total")
@@ -288,6 +290,8 @@ def parse_delivery(data: Any) -> tuple[int | None, datetime | None, dict[str, in
             if point["count"] > 0 and moment is not None and (newest is None or moment > newest):
                 newest = moment
     problem = None if total is not None else "delivery body has no numeric 'total'"
+    if problem is None and unusable:
+        problem = f"{unusable} dataset entr{'y is' if unusable == 1 else 'ies are'} not an object"
     return total, newest, reasons, problem
 
 
