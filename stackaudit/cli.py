@@ -148,6 +148,13 @@ def pull(
             max=1.0,
         ),
     ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Complete the latest snapshot: reuse the connectors that succeeded, pull only the failed or partial.",
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
     debug: DebugOpt = False,
 ) -> None:
@@ -163,7 +170,7 @@ def pull(
             options["fill_rates"] = fill_rates
         if max_api_share is not None:
             options["max_api_share"] = max_api_share
-        return do_pull(config, only=only, options=options, console=None if quiet else err)
+        return do_pull(config, only=only, options=options, console=None if quiet else err, resume=resume)
 
     _run(body, debug)
 

@@ -18,7 +18,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 
 from stackaudit_inventory import AuditResult, FindingStatus, InputError, RunStatus, Severity, Snapshot
-from stackaudit_inventory.store import SnapshotStore, paused_gc
+from stackaudit_inventory.store import SnapshotStore, SourceFragment, paused_gc
 
 from .config import LoadedConfig, load_config, render_init_templates
 from .outputs import write_atomic
@@ -94,20 +94,31 @@ def do_pull(
     console: Console | None,
     now: Callable[[], datetime] = _now,
     env: dict[str, str] | None = None,
+    resume: bool = False,
 ) -> int:
+    """Pull and store a snapshot. ``console`` None means quiet: no progress, but errors are still printed.
+
+    With ``resume``, the latest snapshot's connectors that completed are reused from its kept fragments and
+    only the failed or partial ones are pulled again.
+    """
     from .pipeline import run_pull
 
     config = load_config(config_path)
     store = SnapshotStore(config.store_path)
-    progress = _RichProgress(console) if console is not None else None
-    if progress is not None:
-        with progress.progress:
-            outcome = run_pull(
-                config, env=env or dict(os.environ), now=now, progress=progress, options=options, only=only
-            )
-    else:
-        outcome = run_pull(config, env=env or dict(os.environ), now=now, options=options, only=only)
-    path = store.save(outcome.snapshot)
+    problems = console if console is not None else Console(stderr=True, highlight=False, soft_wrap=True)
+    with store.lock():
+        reuse = _resumable(store, problems) if resume else None
+        if resume and reuse is None:
+            return EXIT_OK
+        progress = _RichProgress(console) if console is not None else None
+        kwargs: dict[str, Any] = dict(env=env or dict(os.environ), now=now, options=options, only=only, reuse=reuse)
+        if progress is not None:
+            with progress.progress:
+                outcome = run_pull(config, progress=progress, **kwargs)
+        else:
+            outcome = run_pull(config, **kwargs)
+        store.save_fragments(outcome.snapshot.id, outcome.fragments)
+        path = store.save(outcome.snapshot)
     snap = outcome.snapshot
     if console is not None:
         console.print(
@@ -118,9 +129,22 @@ def do_pull(
     for run in outcome.failed + outcome.partial:
         first = run.errors[0].message if run.errors else "no detail"
         msg = f"{run.status.value}: {first}"
-        if console is not None:
-            console.print(f"error: {msg}" if run.status is RunStatus.failed else f"warning: {msg}", markup=False)
+        problems.print(f"error: {msg}" if run.status is RunStatus.failed else f"warning: {msg}", markup=False)
     return EXIT_OK if outcome.complete else EXIT_INCOMPLETE
+
+
+def _resumable(store: SnapshotStore, console: Console) -> dict[str, SourceFragment] | None:
+    """The completed fragments of the latest snapshot, or None (with a message) when there is nothing to resume."""
+    entry = store.resolve("latest")
+    if entry.completeness == "complete":
+        console.print(f"snapshot {entry.id} is complete: nothing to resume", markup=False)
+        return None
+    fragments = store.load_fragments(entry.id)
+    if not fragments:
+        raise InputError(
+            f"snapshot {entry.id} kept no per-connector fragments (taken by an older stackaudit): run a full pull"
+        )
+    return {cid: frag for cid, frag in fragments.items() if frag.run.status is RunStatus.complete}
 
 
 # ------------------------------------------------------------------------------------------------- audit

@@ -47,7 +47,7 @@ from stackaudit_inventory import (
     Tool,
 )
 from stackaudit_inventory.catalogue import VendorCatalogue, VendorEntry, load_catalogue
-from stackaudit_inventory.store import new_snapshot_id
+from stackaudit_inventory.store import SourceFragment, new_snapshot_id
 
 from . import __version__
 from .config import LoadedConfig
@@ -64,6 +64,8 @@ class PullOutcome:
     snapshot: Snapshot
     failed: list[SourceRun] = field(default_factory=list)
     partial: list[SourceRun] = field(default_factory=list)
+    # Each connector's own contribution, kept beside the snapshot so `pull --resume` can reuse what succeeded.
+    fragments: dict[str, SourceFragment] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -149,11 +151,16 @@ def run_pull(
     progress: ProgressCallback | None = None,
     options: dict[str, Any] | None = None,
     only: Iterable[str] | None = None,
+    reuse: Mapping[str, SourceFragment] | None = None,
 ) -> PullOutcome:
     """Run the connectors (all, or those whose ids are in ``only``) and return the merged snapshot.
 
-    Raises :class:`FileError` if the manifest is invalid (nothing is pulled then). Does not write anything.
+    ``reuse`` maps connector ids to fragments a previous pull completed (``pull --resume``): those connectors
+    are not called again and their fragment goes into the new snapshot as it was. The manifest always re-runs
+    (it costs no API call). Raises :class:`FileError` if the manifest is invalid (nothing is pulled then).
+    Does not write anything.
     """
+    reuse = dict(reuse or {})
     configs = _connector_configs(config)
     if only is not None:
         wanted = set(only)
@@ -181,6 +188,12 @@ def run_pull(
 
     connectors: list[tuple[ConnectorConfig, Connector | None, PullResult | None]] = []
     for cfg in api_configs:
+        kept = reuse.get(cfg.connector_id)
+        if kept is not None and kept.run.status is RunStatus.complete:
+            note = f"reused from snapshot fragment of {kept.run.ended_at:%Y-%m-%d %H:%M} UTC (pull --resume)"
+            run = kept.run.model_copy(update={"notes": [*kept.run.notes, note]})
+            connectors.append((cfg, None, PullResult(part=kept.part, run=run)))
+            continue
         try:
             cls = load_connector_class(cfg.type)
             ctx = PullContext(**base_ctx, declared_tools=declared)  # type: ignore[arg-type]
@@ -214,6 +227,7 @@ def run_pull(
         snapshot=snapshot,
         failed=[r for r in runs if r.status is RunStatus.failed],
         partial=[r for r in runs if r.status is RunStatus.partial],
+        fragments={r.run.id: SourceFragment(run=r.run, part=r.part) for r in results},
     )
 
 

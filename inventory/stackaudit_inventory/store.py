@@ -40,10 +40,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .errors import SnapshotError
-from .models import SNAPSHOT_SCHEMA_VERSION, RunStatus, Snapshot
+from .models import SNAPSHOT_SCHEMA_VERSION, InventoryPart, RunStatus, Snapshot, SourceRun
 from .results import FINDINGS_SCHEMA_VERSION, AuditResult
 
 __all__ = [
@@ -51,6 +51,8 @@ __all__ = [
     "Migration",
     "SnapshotEntry",
     "SnapshotStore",
+    "SourceFragment",
+    "StoreLockedError",
     "new_snapshot_id",
     "paused_gc",
 ]
@@ -197,6 +199,19 @@ def _taken_at_from_id(snapshot_id: str, path: Path) -> datetime:
         return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
 
 
+class SourceFragment(BaseModel):
+    """What one connector contributed to a snapshot, kept beside it so ``pull --resume`` can reuse it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    run: SourceRun
+    part: InventoryPart
+
+
+class StoreLockedError(SnapshotError):
+    """Another process holds the store's write lock (two pulls at once)."""
+
+
 class SnapshotStore:
     """Snapshots and audit results under ``root``. Holds no state beyond the paths: safe to create anywhere.
 
@@ -231,6 +246,63 @@ class SnapshotStore:
         path = _atomic_write(self.snapshot_path(snapshot.id), write)
         _sweep_stale_temp(path.parent)
         return path
+
+    def fragments_dir(self, snapshot_id: str) -> Path:
+        return self.root / "fragments" / _checked_id(snapshot_id)
+
+    def save_fragments(self, snapshot_id: str, fragments: Mapping[str, SourceFragment]) -> None:
+        """Keep each connector's own fragment of a snapshot (written before the snapshot itself)."""
+        for source_id, fragment in fragments.items():
+            data = fragment.model_dump_json().encode("utf-8")
+
+            def write(fh: IO[bytes], data: bytes = data) -> None:
+                with gzip.GzipFile(filename="", mode="wb", fileobj=fh, mtime=0, compresslevel=6) as gz:
+                    gz.write(data)
+
+            _atomic_write(self.fragments_dir(snapshot_id) / f"{_checked_id(source_id)}.json.gz", write)
+
+    def load_fragments(self, snapshot_id: str) -> dict[str, SourceFragment]:
+        """The per-connector fragments kept for a snapshot (empty when it has none)."""
+        out: dict[str, SourceFragment] = {}
+        directory = self.fragments_dir(snapshot_id)
+        for path in sorted(directory.glob("*.json.gz")) if directory.is_dir() else []:
+            try:
+                with paused_gc():
+                    out[path.name[: -len(".json.gz")]] = SourceFragment.model_validate_json(
+                        gzip.decompress(path.read_bytes())
+                    )
+            except (OSError, EOFError, zlib.error, ValidationError) as exc:
+                raise SnapshotError(
+                    f"{_display(path)}: unreadable source fragment ({exc.__class__.__name__})"
+                ) from None
+        return out
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the store's write lock: a second pull on the same store fails at once with a clear message."""
+        import fcntl
+
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self.root / ".lock"
+        with open(path, "a+", encoding="utf-8") as fh:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                fh.seek(0)
+                holder = fh.read().strip() or "another process"
+                raise StoreLockedError(
+                    f"{_display(self.root)}: another pull is writing to this store ({holder}); wait for it to finish"
+                ) from None
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"pid {os.getpid()}")
+            fh.flush()
+            try:
+                yield
+            finally:
+                fh.seek(0)
+                fh.truncate()
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
     def save_result(self, result: AuditResult) -> Path:
         """Write ``result`` atomically as ``results/<snapshot id>.json`` (readable JSON, for CI and diffs)."""
