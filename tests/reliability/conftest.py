@@ -373,6 +373,32 @@ def raw_server(mode: str) -> Iterator[str]:
         sock.close()
 
 
+@contextmanager
+def backlog_full_server() -> Iterator[str]:
+    """A loopback port whose listen backlog is full and never accepted: a connect hangs until the client's
+    connect timeout, as against a host that drops SYNs (firewalled or gone)."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(0)
+    port = srv.getsockname()[1]
+    fillers = []
+    for _ in range(3):
+        c = socket.socket()
+        c.setblocking(False)
+        try:
+            c.connect(("127.0.0.1", port))
+        except BlockingIOError:
+            pass
+        fillers.append(c)
+    time.sleep(0.1)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        for c in fillers:
+            c.close()
+        srv.close()
+
+
 def closed_port_url() -> str:
     """A loopback URL where nothing listens (connection refused)."""
     s = socket.socket()

@@ -24,6 +24,7 @@ from .conftest import (
     VENDORS,
     Puller,
     Stack,
+    backlog_full_server,
     body_json,
     closed_port_url,
     intercept,
@@ -171,6 +172,13 @@ def raw(vendor: str, mode: str) -> Setup:
     return setup
 
 
+def connect_hangs(vendor: str) -> Setup:
+    def setup(stack: Stack, es: ExitStack) -> dict[str, str]:
+        return {vendor: es.enter_context(backlog_full_server())}
+
+    return setup
+
+
 def unreachable(vendor: str) -> Setup:
     def setup(stack: Stack, es: ExitStack) -> dict[str, str]:
         return {vendor: closed_port_url()}
@@ -211,6 +219,8 @@ def common(vendor: str) -> list[Case]:
              STOPPED, NET | frozenset({"http_5xx", "server"})),
         Case(vendor, "read timeout (server accepts, never answers; timeout 0.2 s)", raw(vendor, "blackhole"), STOPPED,
              NET, timeout=0.2, deadline=6.0),
+        Case(vendor, "connect timeout (listen backlog full; timeout 0.2 s)", connect_hangs(vendor), STOPPED, NET,
+             timeout=0.2, deadline=6.0),
         Case(vendor, "connection reset on connect", raw(vendor, "reset"), STOPPED, NET),
         Case(vendor, "unreachable host (closed port)", unreachable(vendor), STOPPED, NET),
         Case(vendor, "truncated JSON (every response)", raw(vendor, "truncated"), STOPPED, MALFORMED),
