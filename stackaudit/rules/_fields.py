@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 from stackaudit_inventory.catalogue import VendorCatalogue, VendorEntry
 from stackaudit_inventory.models import (
@@ -31,9 +32,19 @@ from stackaudit_inventory.models import (
     RunStatus,
     Snapshot,
 )
+from stackaudit_inventory.results import Inconclusive
 
+from ..audit.rule import RuleContext
 from ..graph import StackGraph
-from ._common import best_coverage, cannot_see, days_since, format_timestamp, is_covered, lifecycle_field_ids
+from ._common import (
+    best_coverage,
+    cannot_see,
+    days_since,
+    format_timestamp,
+    is_covered,
+    lifecycle_field_ids,
+    plural,
+)
 
 __all__ = [
     "DECORATION_WORDS",
@@ -49,6 +60,7 @@ __all__ = [
     "field_use",
     "is_exact_empty",
     "is_measured",
+    "judge_tool_fields",
     "lower_first",
     "name_key",
     "newest_value_sentence",
@@ -376,3 +388,29 @@ def type_family(field_type: str) -> str:
 def catalogue_entry(catalogue: VendorCatalogue, tool_id: str, tool_name: str | None = None) -> VendorEntry | None:
     """The catalogue entry of a stack tool: by id, then by its name (exactly, after normalisation)."""
     return catalogue.by_id(tool_id) or (catalogue.match_name(tool_name) if tool_name else None)
+
+
+def judge_tool_fields(
+    ctx: RuleContext[Any], tool: str, fields: list[FieldDef]
+) -> tuple[list[Inconclusive], list[str] | None]:
+    """The coverage gate OF001 and OF002 share before judging a tool's custom fields by fill and use.
+
+    Returns the inconclusive checks to report and, when the tool can be judged, what its sources could only
+    partly see (for each finding's "not checked"); ``None`` when fill rates or references are not covered.
+    """
+    snap = ctx.snapshot
+    coverage = {cap: best_coverage(snap, tool, cap) for cap in (Capability.fill_rates, Capability.references)}
+    uncovered = [cannot_see(tool, cap, *cov) for cap, cov in coverage.items() if not is_covered(cov[0])]
+    if uncovered:
+        return [ctx.inconclusive(tool, "; ".join(uncovered))], None
+    not_checked = [cannot_see(tool, cap, *cov) for cap, cov in coverage.items() if cov[0] is CoverageStatus.partial]
+    unmeasured = sorted(f.id for f in fields if f.fill is None or f.fill.method is FillMethod.unknown)
+    found: list[Inconclusive] = []
+    if unmeasured:
+        found.append(
+            ctx.inconclusive(
+                tool,
+                f"fill rate unknown for {plural(len(unmeasured), 'custom field')} (e.g. {', '.join(unmeasured[:3])})",
+            )
+        )
+    return found, not_checked

@@ -6,20 +6,16 @@ from collections.abc import Iterator
 
 from pydantic import Field
 
-from stackaudit_inventory.models import Capability, CoverageStatus, FieldDef, FillMethod
+from stackaudit_inventory.models import Capability, FieldDef, FillMethod
 from stackaudit_inventory.results import Category, Finding, Inconclusive, Severity
 
 from ...audit.rule import Rule, RuleContext, RuleParams
 from .._common import (
     OUTSIDE_SNAPSHOT,
-    best_coverage,
-    cannot_see,
     days_since,
     is_active_reference,
-    is_covered,
-    lifecycle_field_ids,
-    plural,
 )
+from .._fields import audited_custom_fields, judge_tool_fields
 
 
 class Params(RuleParams):
@@ -67,27 +63,11 @@ class EmptyUnreferencedFieldRule(Rule[Params]):
 
     def check(self, ctx: RuleContext[Params]) -> Iterator[Finding | Inconclusive]:
         snap = ctx.snapshot
-        skip = lifecycle_field_ids(snap)
-        by_tool: dict[str, list[FieldDef]] = {}
-        for fld in snap.fields:
-            if fld.custom and not fld.archived and not fld.calculated and fld.id not in skip:
-                by_tool.setdefault(fld.tool, []).append(fld)
-        for tool, fields in sorted(by_tool.items()):
-            coverage = {cap: best_coverage(snap, tool, cap) for cap in (Capability.fill_rates, Capability.references)}
-            uncovered = [cannot_see(tool, cap, *cov) for cap, cov in coverage.items() if not is_covered(cov[0])]
-            if uncovered:
-                yield ctx.inconclusive(tool, "; ".join(uncovered))
+        for tool, fields in audited_custom_fields(snap).items():
+            inconclusive, not_checked = judge_tool_fields(ctx, tool, fields)
+            yield from inconclusive
+            if not_checked is None:
                 continue
-            not_checked = [
-                cannot_see(tool, cap, *cov) for cap, cov in coverage.items() if cov[0] is CoverageStatus.partial
-            ]
-            unmeasured = [f.id for f in fields if f.fill is None or f.fill.method is FillMethod.unknown]
-            if unmeasured:
-                yield ctx.inconclusive(
-                    tool,
-                    f"fill rate unknown for {plural(len(unmeasured), 'custom field')} "
-                    f"(e.g. {', '.join(sorted(unmeasured)[:3])})",
-                )
             for fld in fields:
                 yield from self._check_field(ctx, fld, not_checked)
 
